@@ -1,0 +1,3 @@
+from kpsim.cli import main
+
+main()

@@ -1,0 +1,111 @@
+"""The actors: participants who vote, observers who lobby.
+
+Each agent is a mesa Agent that owns one column of the model's state arrays,
+so `agent.position` and `agent.stance` hold one value per replication. The
+behaviour is written once per kind as a vectorised class method that moves
+every agent of that kind in every replication at once: a batch of a thousand
+replications costs about as much as one.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+from scipy.special import ndtri
+
+from kpsim.rules import ABSTAIN, OBJECT, SUPPORT
+
+
+class Actor(mesa.Agent):
+    """An actor with an ideal position on the issue; the spec is its scenario entry."""
+
+    def __init__(self, model, spec, column: int):
+        super().__init__(model)
+        self.spec = spec
+        self.column = column
+
+    @property
+    def position(self) -> np.ndarray:
+        return self.model.positions[:, self.column]
+
+    @property
+    def stance(self) -> np.ndarray:
+        return self.model.stances[:, self.column]
+
+    @staticmethod
+    def take_stances(model, rows: np.ndarray, meeting: int) -> np.ndarray:
+        """Support, abstain or object, from the utility of the text against the status quo.
+
+        Gain g = |status quo − x| − |text − x| (the text is better than the
+        status quo when g > 0). The actor weighs the gain and an evaluation
+        noise by its salience, d = salience·(g + noise·ε), supports when
+        d > 0, and objects only when d < −reluctance: objecting has a cost,
+        and an actor that does not care (salience 0) never blocks.
+        """
+        u = model.streams.uniform(rows, meeting)
+        if model.dynamics.mode == "null":
+            return np.where(u < model.dynamics.support_probability, SUPPORT, OBJECT).astype(np.int8)
+        x = model.positions[rows] if model.positions.shape[0] > 1 else model.positions
+        text = model.text[rows, None]
+        gain = np.abs(model.status_quo - x) - np.abs(text - x)
+        if model.dynamics.noise > 0:
+            gain = gain + model.dynamics.noise * ndtri(u)
+        d = model.salience * gain
+        out = np.full(d.shape, ABSTAIN, dtype=np.int8)
+        out[d > 0] = SUPPORT
+        out[d < -model.reluctance] = OBJECT
+        return out
+
+
+class Participant(Actor):
+    """A government (or the EU): it votes and is influenced by its allies."""
+
+    @staticmethod
+    def influence(model) -> None:
+        """Friedkin–Johnsen step among allies: x ← ΛWx + (I − Λ)x₀.
+
+        Λ is each participant's susceptibility (1 − stubbornness); W weights
+        the members of its bloc by capability. Stubborn actors keep returning
+        to their initial view, so blocs converge to a known fixed point.
+        """
+        p = model.n_participants
+        x = model.positions[:, :p]
+        model.positions[:, :p] = model.susceptibility * (x @ model.influence_matrix.T) + model.anchor
+
+
+class Observer(Actor):
+    """A non-voting actor (industry, civil society, an intergovernmental body) that lobbies."""
+
+    @staticmethod
+    def lobby(model) -> None:
+        """Pull each participant toward the observers' lobbying-weighted position.
+
+        The pull is scaled by the global lobbying parameter, the observers'
+        strengths and the target's openness (1 − stubbornness), capped at 1.
+        """
+        if model.lobby_pull is None:
+            return
+        p = model.n_participants
+        x = model.positions[:, :p]
+        target = model.positions[:, p:] @ model.lobby_weights
+        model.positions[:, :p] = x + model.lobby_pull * (target[:, None] - x)
+
+
+class Industry(Observer):
+    """The diamond industry's representative body (e.g. the World Diamond Council)."""
+
+
+class CivilSociety(Observer):
+    """A civil-society coalition."""
+
+
+class Intergovernmental(Observer):
+    """An intergovernmental observer (e.g. a producers' association)."""
+
+
+AGENT_CLASSES = {
+    "participant": Participant,
+    "industry": Industry,
+    "civil_society": CivilSociety,
+    "intergovernmental": Intergovernmental,
+}

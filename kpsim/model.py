@@ -1,0 +1,208 @@
+"""PlenaryModel: one step is one meeting, for a batch of replications in lockstep.
+
+With `replications=1` it is a single plenary process to inspect or watch;
+the runner uses the same code on batches of about a thousand. Finished
+replications drop out of the active set, so the tail of a long deadlock costs
+only the replications still deadlocked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+from scipy.special import ndtri
+
+from kpsim.agents import AGENT_CLASSES, Actor, Observer, Participant
+from kpsim.rules import ABSTAIN, OBJECT, SUPPORT, Electorate, decide
+from kpsim.scenario import Scenario
+from kpsim.streams import POSITION, Streams
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """What one meeting did, for the replications that were still open."""
+
+    number: int
+    replications: np.ndarray  # indices within the batch
+    text: np.ndarray
+    stances: np.ndarray  # (replications, actors), SUPPORT / ABSTAIN / OBJECT
+    adopted: np.ndarray
+
+
+class PlenaryModel(mesa.Model):
+    """A proposal negotiated meeting after meeting until adopted, abandoned or out of time."""
+
+    def __init__(self, scenario: Scenario, rule: str | None = None, replications=1, record: bool | None = None):
+        """`replications` is a count or the global replication indices to run (they key the random streams)."""
+        super().__init__(rng=scenario.seed)
+        reps = np.arange(replications) if np.isscalar(replications) else np.asarray(replications)
+        self.spec = scenario
+        self.rule = scenario.rule(rule) if rule else scenario.rules[0]
+        self.dynamics = scenario.dynamics
+        self.replication_ids = reps
+        self.record = len(reps) <= 10 if record is None else record
+        self.history: list[Meeting] = []
+
+        specs = sorted(scenario.actors, key=lambda a: a.kind != "participant")  # participants first
+        for column, spec in enumerate(specs):
+            AGENT_CLASSES[spec.kind](self, spec, column)
+        self.actors = sorted(self.agents, key=lambda a: a.column)
+        self.actor_ids = [a.spec.id for a in self.actors]
+        self.n_participants = p = sum(1 for s in specs if s.kind == "participant")
+        self.electorate = Electorate(
+            n_participants=p,
+            kinds=tuple(s.kind for s in specs),
+            weights={
+                name: np.array([s.weights.get(name, 0.0) for s in specs[:p]])
+                for name in {w for s in specs for w in s.weights}
+            },
+        )
+        self.streams = Streams(scenario.seed, reps, len(specs))
+        self._set_parameters(specs)
+
+        n = len(reps)
+        prop = scenario.proposal
+        self.status_quo = prop.status_quo
+        self.text = np.full(n, prop.position)
+        self.text_bounds = (min(prop.floor, prop.position), max(prop.floor, prop.position))
+        self.stances = np.zeros((n, len(specs)), dtype=np.int8)
+        self.failures = np.zeros(n, dtype=np.int64)
+        self.meetings = np.zeros(n, dtype=np.int64)
+        self.adopted = np.zeros(n, dtype=bool)
+        self.abandoned = np.zeros(n, dtype=bool)
+        self.active = np.arange(n)
+        self.meeting = 0
+        # per-actor tallies over every failed decision, for the blockers table
+        self.objections = np.zeros(len(specs), dtype=np.int64)
+        self.pivotal = np.zeros(len(specs), dtype=np.int64)
+        self.failed_decisions = 0
+
+    def _set_parameters(self, specs) -> None:
+        dyn = self.dynamics
+        p = self.n_participants
+        x0 = np.array([s.position for s in specs])
+        if dyn.position_noise > 0:
+            # per-replication jitter of initial positions: how unsure the coding of positions is
+            jitter = ndtri(self.streams.uniform(np.arange(len(self.replication_ids)), 0, POSITION))
+            x0 = np.clip(x0 + dyn.position_noise * jitter, 0.0, 1.0)
+        else:
+            x0 = x0[None, :]
+        self.positions = x0.copy()
+        self.salience = np.array([s.salience for s in specs])
+        self.reluctance = dyn.reluctance + np.array([s.reluctance for s in specs])
+
+        stub = np.clip(dyn.stubbornness_scale * np.array([s.stubbornness for s in specs[:p]]), 0.0, 1.0)
+        self.susceptibility = 1.0 - stub
+        self.influence_matrix = _ally_matrix(specs[:p])
+        self.anchor = stub * x0[:, :p]
+
+        strength = np.array([s.lobbying for s in specs[p:]])
+        if dyn.mode == "agents" and dyn.lobbying > 0 and strength.sum() > 0:
+            self.lobby_weights = strength / strength.sum()
+            self.lobby_pull = np.minimum(1.0, dyn.lobbying * strength.sum() * (1.0 - stub))
+        else:
+            self.lobby_weights = self.lobby_pull = None
+
+    # ---------------------------------------------------------------- a meeting
+
+    def step(self) -> None:
+        rows = self.active
+        if rows.size == 0 or self.meeting >= self.spec.calendar.horizon:
+            self.running = False
+            return
+        self.meeting += 1
+        if self.dynamics.mode == "agents":
+            Observer.lobby(self)
+            Participant.influence(self)
+            if self.meeting > 1:
+                self.chair_amends(rows)
+        stances = Actor.take_stances(self, rows, self.meeting)
+        passed = decide(stances, self.electorate, self.rule)
+        self.stances[rows] = stances
+        self.meetings[rows] = self.meeting
+        self._tally_blockers(stances[~passed])
+        if self.record:
+            self.history.append(Meeting(self.meeting, rows, self.text[rows].copy(), stances, passed))
+
+        self.adopted[rows[passed]] = True
+        failed = rows[~passed]
+        self.failures[failed] += 1
+        limit = self.spec.proposal.abandon_after
+        if limit is not None:
+            self.abandoned[failed[self.failures[failed] >= limit]] = True
+        self.active = rows[~(self.adopted[rows] | self.abandoned[rows])]
+        if self.active.size == 0 or self.meeting >= self.spec.calendar.horizon:
+            self.running = False
+
+    def chair_amends(self, rows: np.ndarray) -> None:
+        """After a failed meeting the chair moves the text toward those who did not support it.
+
+        The target is the salience-weighted mean position of the objectors
+        (of the abstainers when nobody objected); the text moves a fraction
+        `amendment_step` of the way, never past the reservation point.
+        """
+        last = self.stances[rows]
+        x = self.positions[rows] if self.positions.shape[0] > 1 else self.positions
+        w = np.where(last == OBJECT, self.salience, 0.0)
+        none = w.sum(axis=1) == 0
+        if none.any():
+            w[none] = np.where(last[none] == ABSTAIN, self.salience, 0.0)
+        total = w.sum(axis=1)
+        moving = total > 0
+        target = (w * x).sum(axis=1)[moving] / total[moving]
+        r = rows[moving]
+        step = self.dynamics.amendment_step
+        self.text[r] = np.clip(self.text[r] + step * (target - self.text[r]), *self.text_bounds)
+
+    def _tally_blockers(self, failed: np.ndarray) -> None:
+        """Who objected at each failed decision, and whose objection alone sank the text."""
+        if failed.size == 0:
+            return
+        self.failed_decisions += len(failed)
+        rows, cols = np.nonzero(failed == OBJECT)
+        self.objections += np.bincount(cols, minlength=failed.shape[1])
+        # an objector can be pivotal only where withdrawing every objection would pass the text
+        relaxed = np.where(failed == OBJECT, ABSTAIN, failed).astype(np.int8)
+        could = decide(relaxed, self.electorate, self.rule)
+        keep = could[rows]
+        rows, cols = rows[keep], cols[keep]
+        if rows.size == 0:
+            return
+        trial = failed[rows]
+        trial[np.arange(len(rows)), cols] = ABSTAIN
+        passes = decide(trial, self.electorate, self.rule)
+        self.pivotal += np.bincount(cols[passes], minlength=failed.shape[1])
+
+    # ---------------------------------------------------------------- outcomes
+
+    @property
+    def censored(self) -> np.ndarray:
+        return ~self.adopted
+
+    @property
+    def surviving_share(self) -> np.ndarray:
+        """How much of the proposed change the final text keeps (1 = all of it)."""
+        prop = self.spec.proposal
+        return (self.text - prop.status_quo) / (prop.position - prop.status_quo)
+
+    def run(self) -> "PlenaryModel":
+        """Run every replication to adoption, abandonment or the horizon."""
+        while self.running:
+            self.step()
+        return self
+
+
+def _ally_matrix(participants) -> np.ndarray:
+    """Row-stochastic influence: each participant listens to its bloc, weighted by capability."""
+    n = len(participants)
+    w = np.zeros((n, n))
+    cap = np.array([max(a.capability, 1e-12) for a in participants])
+    for i, a in enumerate(participants):
+        if a.bloc is None:
+            w[i, i] = 1.0
+            continue
+        allies = [j for j, b in enumerate(participants) if b.bloc == a.bloc]
+        w[i, allies] = cap[allies] / cap[allies].sum()
+    return w

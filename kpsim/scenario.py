@@ -1,0 +1,288 @@
+"""Scenario files: the schema, `extends:` merging, and errors with file:line.
+
+Nothing here knows about the Kimberley Process: any body that decides by
+votes of participants, lobbied by observers, can be written down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import Field, ValidationError, model_validator
+
+from kpsim.fields import NonNeg, Strict, Unit
+from kpsim.rules import RULES
+from kpsim.yamlsource import InputError, LDict, LList, line_of, load_located
+
+
+ActorKind = Literal["participant", "industry", "civil_society", "intergovernmental"]
+OBSERVER_KINDS = ("industry", "civil_society", "intergovernmental")
+
+
+class Actor(Strict):
+    id: str = Field(min_length=1)
+    name: str | None = None
+    kind: ActorKind = "participant"
+    bloc: str | None = None
+    position: Unit = 0.5
+    salience: Unit = 0.5
+    capability: NonNeg = 1.0
+    weights: dict[str, NonNeg] = Field(default_factory=dict)
+    stubbornness: Unit = 0.5
+    reluctance: NonNeg = 0.0
+    lobbying: Unit = 0.0
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _lobbying_only_for_observers(self):
+        if self.kind == "participant" and self.lobbying:
+            raise ValueError("lobbying is for observers only (kind industry, civil_society or intergovernmental)")
+        return self
+
+
+class Proposal(Strict):
+    title: str = "proposal"
+    status_quo: Unit = 0.0
+    position: Unit = 1.0
+    proposer: str | None = None
+    reservation: Unit | None = None
+    abandon_after: Annotated[int, Field(ge=1)] | None = None
+
+    @model_validator(mode="after")
+    def _reservation_between(self):
+        if self.position == self.status_quo:
+            raise ValueError("position must differ from status_quo: there is nothing to decide")
+        r = self.reservation
+        if r is not None and not (min(self.status_quo, self.position) <= r <= max(self.status_quo, self.position)):
+            raise ValueError(
+                f"reservation = {r:g} must lie between status_quo ({self.status_quo:g}) and position ({self.position:g})"
+            )
+        return self
+
+    @property
+    def floor(self) -> float:
+        """How far the chair may water the text down: the reservation point, else the proposal itself."""
+        return self.position if self.reservation is None else self.reservation
+
+
+class Calendar(Strict):
+    meetings_per_year: Annotated[float, Field(gt=0)] = 2.0
+    horizon: Annotated[int, Field(ge=1, le=100_000)] = 28
+    start_year: float | None = None
+
+
+class Dynamics(Strict):
+    mode: Literal["agents", "null"] = "agents"
+    support_probability: Unit = 0.5
+    noise: NonNeg = 0.1
+    reluctance: NonNeg = 0.05
+    amendment_step: Unit = 0.2
+    lobbying: NonNeg = 0.1
+    stubbornness_scale: NonNeg = 1.0
+    position_noise: NonNeg = 0.0
+
+
+RuleSpec = Annotated[Union[tuple(spec.params for spec in RULES.values())], Field(discriminator="rule")]
+
+
+class Scenario(Strict):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    sources: list[str] = Field(default_factory=list)
+    actors: list[Actor] = Field(min_length=1)
+    proposal: Proposal
+    calendar: Calendar = Calendar()
+    dynamics: Dynamics = Dynamics()
+    rules: list[RuleSpec] = Field(min_length=1)
+    replications: Annotated[int, Field(ge=1, le=100_000_000)] = 1000
+    seed: Annotated[int, Field(ge=0)] = 0
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        ids = [a.id for a in self.actors]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"actor ids must be unique; repeated: {', '.join(dup)}")
+        if not any(a.kind == "participant" for a in self.actors):
+            raise ValueError("at least one actor must be of kind participant")
+        if self.proposal.proposer is not None and self.proposal.proposer not in ids:
+            raise ValueError(f"proposal.proposer = {self.proposal.proposer!r} is not an actor id")
+        labels = [r.label for r in self.rules]
+        dup = sorted({x for x in labels if labels.count(x) > 1})
+        if dup:
+            raise ValueError(f"rule names must be unique; repeated: {', '.join(dup)} (give each a distinct 'name')")
+        known = {w for a in self.actors for w in a.weights}
+        kinds = {a.kind for a in self.actors}
+        for r in self.rules:
+            for chamber in getattr(r, "chambers", []):
+                if not kinds & set(chamber.kinds):
+                    raise ValueError(
+                        f"rule {r.label!r}: chamber {chamber.name!r} has no members (no actor of kind {', '.join(chamber.kinds)})"
+                    )
+            for w in r.weight_names():
+                if w not in known:
+                    raise ValueError(
+                        f"rule {r.label!r} uses weight {w!r}, which no actor has; known weights: {', '.join(sorted(known)) or 'none'}"
+                    )
+        return self
+
+    def rule(self, label: str):
+        for r in self.rules:
+            if r.label == label:
+                return r
+        raise InputError(f"no rule named {label!r} in scenario {self.name!r}; rules: {', '.join(r.label for r in self.rules)}")
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _merge(base, over):
+    """Deep-merge `over` onto `base`; actors merge by id, sources concatenate."""
+    if isinstance(base, LDict) and isinstance(over, LDict):
+        out = LDict(base)
+        out.lines = dict(base.lines)
+        out.origin = over.origin
+        for key, value in over.items():
+            if key == "actors" and isinstance(base.get(key), LList) and isinstance(value, LList):
+                out[key] = _merge_actors(base[key], value)
+            elif key == "sources" and isinstance(base.get(key), LList) and isinstance(value, LList):
+                out[key] = _concat(base[key], value)
+            elif key in base:
+                out[key] = _merge(base[key], value)
+            else:
+                out[key] = value
+            out.lines[key] = over.lines[key]
+        return out
+    return over
+
+
+def _concat(a: LList, b: LList) -> LList:
+    out = LList()
+    out.origin = b.origin
+    for item, where in zip(list(a) + list(b), a.lines + b.lines):
+        if item not in out:
+            out.append(item)
+            out.lines.append(where)
+    return out
+
+
+def _merge_actors(base: LList, over: LList) -> LList:
+    out = LList()
+    out.origin = over.origin
+    index = {}
+    for item, where in zip(base, base.lines):
+        if isinstance(item, LDict) and "id" in item:
+            index[item["id"]] = len(out)
+        out.append(item)
+        out.lines.append(where)
+    for item, where in zip(over, over.lines):
+        key = item.get("id") if isinstance(item, LDict) else None
+        if key in index:
+            out[index[key]] = _merge(out[index[key]], item)
+            out.lines[index[key]] = where
+        else:
+            out.append(item)
+            out.lines.append(where)
+    return out
+
+
+def load_tree(path: str | Path, _seen: tuple = ()) -> LDict:
+    """Load a scenario file and everything it extends, merged."""
+    path = Path(path)
+    if path.resolve() in _seen:
+        raise InputError(f"{path}: 'extends' forms a cycle")
+    tree = load_located(path)
+    parents = tree.pop("extends", None)
+    if parents is None:
+        return tree
+    fname, line = tree.lines.pop("extends")
+    if isinstance(parents, str):
+        parents = [parents]
+    if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
+        raise InputError(f"{fname}:{line}: extends = {parents!r} — must be a file name or a list of file names")
+    merged = None
+    for parent in parents:
+        ppath = path.parent / parent
+        if not ppath.exists():
+            raise InputError(f"{fname}:{line}: extends = {parent!r} — file not found (looked for {ppath})")
+        ptree = load_tree(ppath, _seen + (path.resolve(),))
+        merged = ptree if merged is None else _merge(merged, ptree)
+    return _merge(merged, tree)
+
+
+def _field(loc: tuple, tags: set) -> str:
+    out = ""
+    for key in loc:
+        if isinstance(key, int):
+            out += f"[{key}]"
+        elif key in tags:
+            continue
+        else:
+            out += ("." if out else "") + str(key)
+    return out or "(top level)"
+
+
+_MESSAGES = {
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "bool_type": "must be true or false",
+    "string_type": "must be text",
+    "dict_type": "must be a mapping of fields",
+    "model_type": "must be a mapping of fields",
+    "list_type": "must be a list",
+    "missing": "is required",
+}
+
+
+def _message(err: dict) -> str:
+    kind = err["type"]
+    if kind == "unknown_field":
+        return err["msg"]
+    if kind in _MESSAGES:
+        return _MESSAGES[kind]
+    if kind == "union_tag_invalid":
+        return f"unknown rule — allowed: {', '.join(sorted(RULES))}"
+    if kind == "union_tag_not_found":
+        return f"needs a 'rule' field — allowed: {', '.join(sorted(RULES))}"
+    msg = err["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix):]
+    return msg.replace("Input should be", "must be")
+
+
+def format_errors(exc: ValidationError, tree: LDict) -> list[str]:
+    tags = set(RULES)
+    out = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        if err["type"] == "unknown_field":
+            loc = loc + (err["ctx"]["field"],)
+        fname, line = line_of(tree, loc)
+        field = _field(loc, tags)
+        value = ""
+        if err["type"] not in ("missing", "unknown_field") and not isinstance(err.get("input"), dict | list):
+            value = f" = {err['input']!r}"
+        out.append(f"{fname}:{line}: {field}{value} — {_message(err)}")
+    return out
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load, merge and validate; every problem is reported at once as InputError."""
+    tree = load_tree(path)
+    try:
+        return Scenario.model_validate(tree)
+    except ValidationError as exc:
+        raise InputError(format_errors(exc, tree)) from None
+
+
+def scenario_yaml(scenario: Scenario) -> str:
+    """The exact, fully merged scenario, for the results folder."""
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+

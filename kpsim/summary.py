@@ -1,0 +1,92 @@
+"""One row per rule: the figures a comparison reports, each with a 95% interval.
+
+Deadlock durations are censored (not adopted by the horizon, or abandoned),
+so the median comes from the Kaplan–Meier curve and the mean is the
+restricted mean within the horizon; neither treats a censored replication as
+adopted. Shares use Wilson intervals; the surviving share of the text is
+averaged over adopted replications only.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from scipy import stats
+
+from kpsim.survival import kaplan_meier, median_deadlock, restricted_mean, restricted_mean_se
+
+Z = stats.norm.ppf(0.975)
+
+
+def _share(k: int, n: int) -> tuple[float, float, float]:
+    ci = stats.binomtest(int(k), int(n)).proportion_ci(0.95, method="wilson")
+    return k / n, ci.low, ci.high
+
+
+def _nan(x):
+    return math.nan if x is None else float(x)
+
+
+def summarise(runs: pd.DataFrame, horizon: int, meetings_per_year: float) -> pd.DataFrame:
+    rows = []
+    for rule, g in runs.groupby("rule", sort=False):
+        n = len(g)
+        adopted = g["adopted"].to_numpy()
+        km = kaplan_meier(g["meetings"].to_numpy(), g["censored"].to_numpy())
+        med = median_deadlock(km)
+        rmst, se = restricted_mean(km, horizon), restricted_mean_se(km, horizon)
+        at_horizon = int(((~adopted) & ~g["abandoned"].to_numpy()).sum())
+        share = g["surviving_share"].to_numpy()[adopted]
+        s_mean = share.mean() if share.size else math.nan
+        s_half = Z * share.std(ddof=1) / math.sqrt(share.size) if share.size > 1 else math.nan
+        row = {"rule": rule, "replications": n}
+        row["adopted"], row["adopted_lo"], row["adopted_hi"] = _share(adopted.sum(), n)
+        row["median_meetings"], row["median_lo"], row["median_hi"] = _nan(med.value), _nan(med.lower), _nan(med.upper)
+        row["mean_meetings"], row["mean_lo"], row["mean_hi"] = rmst, rmst - Z * se, rmst + Z * se
+        for key in ("median", "mean"):
+            for suffix, src in (("", f"{key}_meetings"), ("_lo", f"{key}_lo"), ("_hi", f"{key}_hi")):
+                row[f"{key}_years{suffix}"] = row[src] / meetings_per_year
+        row["deadlocked_at_horizon"], row["deadlocked_lo"], row["deadlocked_hi"] = _share(at_horizon, n)
+        row["abandoned"] = float(g["abandoned"].mean())
+        row["surviving_share"], row["surviving_lo"], row["surviving_hi"] = s_mean, s_mean - s_half, s_mean + s_half
+        row["outvoted_at_adoption"] = float(g["n_objectors"].to_numpy()[adopted].mean()) if adopted.any() else math.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _ci(v, lo, hi, fmt="{:.2f}", nr="not reached") -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return nr
+    hi_s = nr if hi is None or (isinstance(hi, float) and math.isnan(hi)) else fmt.format(hi)
+    lo_s = "—" if lo is None or (isinstance(lo, float) and math.isnan(lo)) else fmt.format(lo)
+    return f"{fmt.format(v)} [{lo_s}, {hi_s}]"
+
+
+def format_summary(summary: pd.DataFrame, horizon: int) -> str:
+    """A plain-text table for the terminal, one line per rule."""
+    cols = {
+        "rule": [],
+        "adopted": [],
+        "median deadlock (meetings)": [],
+        f"mean ≤{horizon} (meetings)": [],
+        "median (years)": [],
+        "mean (years)": [],
+        "deadlocked at horizon": [],
+        "text surviving": [],
+    }
+    for r in summary.itertuples(index=False):
+        cols["rule"].append(r.rule)
+        cols["adopted"].append(_ci(r.adopted, r.adopted_lo, r.adopted_hi, "{:.0%}"))
+        cols["median deadlock (meetings)"].append(_ci(r.median_meetings, r.median_lo, r.median_hi, "{:g}"))
+        cols[f"mean ≤{horizon} (meetings)"].append(_ci(r.mean_meetings, r.mean_lo, r.mean_hi, "{:.1f}"))
+        cols["median (years)"].append(_ci(r.median_years, r.median_years_lo, r.median_years_hi, "{:g}"))
+        cols["mean (years)"].append(_ci(r.mean_years, r.mean_years_lo, r.mean_years_hi, "{:.1f}"))
+        cols["deadlocked at horizon"].append(_ci(r.deadlocked_at_horizon, r.deadlocked_lo, r.deadlocked_hi, "{:.0%}"))
+        cols["text surviving"].append(_ci(r.surviving_share, r.surviving_lo, r.surviving_hi, "{:.0%}", nr="—"))
+    widths = {k: max(len(k), *(len(v) for v in vals)) for k, vals in cols.items()}
+    lines = ["  ".join(k.ljust(widths[k]) for k in cols)]
+    lines.append("  ".join("-" * widths[k] for k in cols))
+    for i in range(len(summary)):
+        lines.append("  ".join(cols[k][i].ljust(widths[k]) for k in cols))
+    return "\n".join(lines)

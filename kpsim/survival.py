@@ -1,0 +1,311 @@
+"""Survival summaries of deadlock durations.
+
+A replication ends either with adoption at meeting ``k`` (deadlocked for
+``k`` meetings) or censored after ``k`` observed meetings (horizon reached or
+proposal abandoned). Averaging raw durations would treat censored runs as
+adoptions and bias every rule towards looking fast; dropping them biases the
+other way. The Kaplan-Meier estimator keeps censored runs in the risk set for
+as long as they were observed and never counts them as adoptions, so all
+estimates here go through it.
+
+The estimators are scipy's (``scipy.stats.ecdf`` on right-censored data and
+``scipy.stats.logrank``); this module only adapts them to the simulation's
+vocabulary and fixes the conventions (step functions, medians, edge cases).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = [
+    "Survival",
+    "MedianEstimate",
+    "kaplan_meier",
+    "median_deadlock",
+    "restricted_mean",
+    "restricted_mean_se",
+    "logrank",
+    "pairwise_logrank",
+    "survival_table",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class Survival:
+    """Kaplan-Meier curve of the share of proposals still deadlocked.
+
+    Kept as plain arrays (not scipy's result object) so that callers can
+    tabulate, plot and pickle it without depending on scipy internals.
+    ``times`` holds every distinct observed duration, censored ones included,
+    so that the band and risk sets are visible at check times too.
+    ``at_risk[i]`` and ``event_counts[i]`` are the risk set and adoptions at
+    ``times[i]``; ``n``, ``events`` and ``censored`` are totals.
+    """
+
+    times: np.ndarray
+    survival: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    at_risk: np.ndarray
+    event_counts: np.ndarray
+    n: int
+    events: int
+    censored: int
+    confidence: float = 0.95
+
+    def at(self, t):
+        """S(t) as a right-continuous step: adoption at meeting k counts at k.
+
+        Before the first observed time nothing has been adopted, so S=1.
+        Beyond the last time the curve stays at its last value (it is not
+        identified there; callers should not read past their horizon).
+        """
+        t_arr = np.asarray(t, dtype=float)
+        idx = np.searchsorted(self.times, t_arr, side="right") - 1
+        values = np.concatenate(([1.0], self.survival))[idx + 1]
+        return float(values) if values.ndim == 0 else values
+
+
+@dataclass(frozen=True)
+class MedianEstimate:
+    """Median deadlock with its confidence limits; None means "not reached".
+
+    None rather than NaN or the horizon, because a heavily censored rule has
+    no median inside the simulated window and any number would mislead.
+    """
+
+    value: float | None
+    lower: float | None
+    upper: float | None
+
+    def __str__(self) -> str:
+        def fmt(x):
+            return "not reached" if x is None else f"{x:g}"
+
+        if self.value is None and self.lower is None:
+            return "not reached"
+        return f"{fmt(self.value)} [{fmt(self.lower)}, {fmt(self.upper)}]"
+
+
+def _as_inputs(meetings, censored) -> tuple[np.ndarray, np.ndarray]:
+    """Validate strictly: a NaN flag silently read as False would turn a
+    censored run into an adoption."""
+    t = np.asarray(meetings, dtype=float)
+    c_raw = np.asarray(censored)
+    if t.ndim != 1 or c_raw.ndim != 1 or t.shape != c_raw.shape:
+        raise ValueError("meetings and censored must be 1-D and of equal length")
+    if t.size == 0:
+        raise ValueError("need at least one replication")
+    if not np.all(np.isfinite(t)) or np.any(t < 0):
+        raise ValueError("meetings must be finite and non-negative")
+    if c_raw.dtype == bool:
+        c = c_raw
+    elif c_raw.dtype.kind in "iuf" and np.all(np.isin(c_raw, (0, 1))):
+        c = c_raw.astype(bool)
+    else:
+        raise ValueError("censored must be boolean (no missing values)")
+    return t, c
+
+
+def _counts(t: np.ndarray, c: np.ndarray, times: np.ndarray):
+    """Risk set and adoptions at each time (bookkeeping, not estimation)."""
+    at_risk = len(t) - np.searchsorted(np.sort(t), times, side="left")
+    events = np.sort(t[~c])
+    event_counts = np.searchsorted(events, times, side="right") - np.searchsorted(
+        events, times, side="left"
+    )
+    return at_risk.astype(int), event_counts.astype(int)
+
+
+def _fill_band(surv, lower, upper):
+    """scipy returns NaN where the variance formula is 0/0: at S=1 (log-log
+    before any adoption) and at S=0 (everyone left adopted). At S=1 nothing
+    is uncertain yet, so the band is [1, 1]. At S=0 the lower limit is 0 and
+    the upper limit carries the last finite one forward, the conservative
+    choice that keeps median upper limits from appearing out of nowhere."""
+    lower = np.array(lower, dtype=float)
+    upper = np.array(upper, dtype=float)
+    one = surv >= 1.0
+    lower[one & np.isnan(lower)] = 1.0
+    upper[one & np.isnan(upper)] = 1.0
+    lower[np.isnan(lower) & (surv <= 0.0)] = 0.0
+    last = 1.0
+    for i in range(len(upper)):
+        if np.isnan(upper[i]):
+            upper[i] = last if surv[i] <= 0.0 else np.nan
+        else:
+            last = upper[i]
+    # Guard the band against floating-point rounding around the estimate.
+    lower = np.clip(np.minimum(lower, surv), 0.0, 1.0)
+    upper = np.clip(np.maximum(upper, surv), 0.0, 1.0)
+    return lower, upper
+
+
+def kaplan_meier(meetings, censored, confidence: float = 0.95, method: str = "log-log") -> Survival:
+    """Kaplan-Meier curve of deadlock duration with a pointwise band.
+
+    The default band is scipy's "log-log" (exponential Greenwood) because the
+    plain Greenwood ("linear") band leaves [0, 1] and undercovers in the
+    tails, which is exactly where "not reached" medians are decided.
+    """
+    if not 0.0 < confidence < 1.0:
+        raise ValueError("confidence must be in (0, 1)")
+    t, c = _as_inputs(meetings, censored)
+    n, n_cens = len(t), int(c.sum())
+
+    if n_cens == n:
+        # Every run is censored: nobody was ever adopted, so the estimate is
+        # S(t)=1 on the whole observed window with no uncertainty to report.
+        # Handled here rather than relying on scipy, whose band is NaN in this
+        # case (and older versions raise).
+        times = np.unique(t)
+        ones = np.ones_like(times)
+        at_risk, event_counts = _counts(t, c, times)
+        return Survival(times, ones, ones.copy(), ones.copy(), at_risk, event_counts,
+                        n, 0, n_cens, confidence)
+
+    sf = stats.ecdf(stats.CensoredData.right_censored(t, c)).sf
+    with warnings.catch_warnings():
+        # NaN at S in {0, 1} is expected and repaired in _fill_band.
+        warnings.filterwarnings("ignore", message="The confidence interval is undefined")
+        ci = sf.confidence_interval(confidence, method=method)
+    times = np.asarray(sf.quantiles, dtype=float)
+    surv = np.asarray(sf.probabilities, dtype=float)
+    lower, upper = _fill_band(surv, ci.low.probabilities, ci.high.probabilities)
+    at_risk, event_counts = _counts(t, c, times)
+    return Survival(times, surv, lower, upper, at_risk, event_counts,
+                    n, n - n_cens, n_cens, confidence)
+
+
+def _first_at_or_below(times, curve, level=0.5) -> float | None:
+    hit = np.flatnonzero(curve <= level)
+    return float(times[hit[0]]) if hit.size else None
+
+
+def median_deadlock(surv: Survival) -> MedianEstimate:
+    """Median as the first time S(t) <= 0.5, CI where the band crosses 0.5.
+
+    "First time <= 0.5" gives the lower median when S sits exactly at 0.5
+    (e.g. uncensored [1, 2, 3, 4] -> 2, not 2.5), so the result is always an
+    observed meeting count. The limits follow Brookmeyer-Crowley by
+    inverting the pointwise band: the lower limit is where the lower band
+    first reaches 0.5, the upper limit where the upper band does.
+    """
+    return MedianEstimate(
+        value=_first_at_or_below(surv.times, surv.survival),
+        lower=_first_at_or_below(surv.times, surv.lower),
+        upper=_first_at_or_below(surv.times, surv.upper),
+    )
+
+
+def _rmst_pieces(surv: Survival, horizon: float):
+    """Left ends, widths and heights of the steps of S on [0, horizon]."""
+    if not horizon > 0:
+        raise ValueError("horizon must be positive")
+    inside = surv.times < horizon
+    knots = np.concatenate(([0.0], surv.times[inside], [float(horizon)]))
+    heights = np.concatenate(([1.0], surv.survival[inside]))
+    return knots, np.diff(knots), heights
+
+
+def restricted_mean(surv: Survival, horizon: float) -> float:
+    """Expected meetings deadlocked, capped at ``horizon``: integral of S.
+
+    Unlike the median it always exists, so rules that rarely adopt can still
+    be ranked. S is right-continuous with S=1 on [0, first time), so an
+    adoption at meeting k contributes k: without censoring and with
+    horizon >= max(meetings) this is the sample mean. Past the last observed
+    time S is held flat; choose horizon <= the simulation horizon.
+    """
+    _, widths, heights = _rmst_pieces(surv, horizon)
+    return float(np.sum(widths * heights))
+
+
+def restricted_mean_se(surv: Survival, horizon: float) -> float:
+    """Standard error of :func:`restricted_mean` (Greenwood-type).
+
+    scipy exposes no RMST variance, so the usual delta-method formula is
+    used: Var = sum_j A_j^2 d_j / (n_j (n_j - d_j)) over adoption times
+    t_j < horizon, with A_j the area under S from t_j to the horizon.
+    When n_j == d_j the curve is 0 afterwards so A_j = 0 and the term is 0.
+    """
+    knots, widths, heights = _rmst_pieces(surv, horizon)
+    area = widths * heights
+    tail = np.cumsum(area[::-1])[::-1]  # tail[i] = area from knots[i] to horizon
+    inside = surv.times < horizon
+    d = surv.event_counts[inside].astype(float)
+    r = surv.at_risk[inside].astype(float)
+    a = tail[1:]  # area from each in-window time to the horizon
+    keep = (d > 0) & (r > d)
+    var = np.sum(a[keep] ** 2 * d[keep] / (r[keep] * (r[keep] - d[keep])))
+    return float(math.sqrt(var))
+
+
+def logrank(a_meetings, a_censored, b_meetings, b_censored) -> tuple[float, float]:
+    """Two-sided logrank test that two rules deadlock equally long.
+
+    Returns scipy's signed z statistic (its square is the usual chi-square
+    with 1 df); negative means rule a sees fewer adoptions than expected,
+    i.e. longer deadlocks. If neither group ever adopts there is no
+    information, and (nan, nan) is returned instead of scipy's 0/0 warning.
+    """
+    ta, ca = _as_inputs(a_meetings, a_censored)
+    tb, cb = _as_inputs(b_meetings, b_censored)
+    if ca.all() and cb.all():
+        return math.nan, math.nan
+    res = stats.logrank(
+        stats.CensoredData.right_censored(ta, ca),
+        stats.CensoredData.right_censored(tb, cb),
+        alternative="two-sided",
+    )
+    return float(res.statistic), float(res.pvalue)
+
+
+def pairwise_logrank(groups: dict[str, tuple]) -> pd.DataFrame:
+    """Logrank test for every pair of rules, in the dict's order.
+
+    p-values are unadjusted; with many rules, adjust (e.g. Holm) before
+    calling a difference real.
+    """
+    rows = []
+    for (name_a, (ma, ca)), (name_b, (mb, cb)) in combinations(groups.items(), 2):
+        stat, p = logrank(ma, ca, mb, cb)
+        rows.append({"rule_a": name_a, "rule_b": name_b, "statistic": stat, "pvalue": p})
+    return pd.DataFrame(rows, columns=["rule_a", "rule_b", "statistic", "pvalue"])
+
+
+def survival_table(runs: pd.DataFrame, horizon: float, confidence: float = 0.95) -> pd.DataFrame:
+    """One row per rule: how many adopted, median deadlock and RMST.
+
+    Rules keep their order of first appearance in ``runs``. Medians not
+    reached are NaN in the numeric columns and spelled out in median_text.
+    """
+    missing = {"rule", "meetings", "censored"} - set(runs.columns)
+    if missing:
+        raise ValueError(f"runs is missing columns: {sorted(missing)}")
+    rows = []
+    for rule, g in runs.groupby("rule", sort=False):
+        km = kaplan_meier(g["meetings"].to_numpy(), g["censored"].to_numpy(), confidence)
+        med = median_deadlock(km)
+        nan = lambda x: math.nan if x is None else x  # noqa: E731
+        rows.append({
+            "rule": rule,
+            "n": km.n,
+            "adopted": km.events,
+            "median": nan(med.value),
+            "median_lower": nan(med.lower),
+            "median_upper": nan(med.upper),
+            "median_text": str(med),
+            "rmst": restricted_mean(km, horizon),
+            "rmst_se": restricted_mean_se(km, horizon),
+        })
+    cols = ["rule", "n", "adopted", "median", "median_lower", "median_upper",
+            "median_text", "rmst", "rmst_se"]
+    return pd.DataFrame(rows, columns=cols)

@@ -1,0 +1,109 @@
+"""Safe YAML loading that remembers where every value came from.
+
+Errors must name the file and line of the offending value, even after a
+scenario has been merged with the roster it extends, so every mapping and
+list carries the (file, line) of each of its entries.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+
+class InputError(Exception):
+    """Bad user input: reported as plain messages, exit code 2, no traceback."""
+
+    def __init__(self, messages: list[str] | str):
+        self.messages = [messages] if isinstance(messages, str) else list(messages)
+        super().__init__("\n".join(self.messages))
+
+
+class LDict(dict):
+    """A dict that knows the (file, line) of each key."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines: dict = {}
+        self.origin: tuple[str, int] = ("?", 0)
+
+
+class LList(list):
+    """A list that knows the (file, line) of each item."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.lines: list = []
+        self.origin: tuple[str, int] = ("?", 0)
+
+
+def _where(node: yaml.Node, fname: str) -> tuple[str, int]:
+    return (fname, node.start_mark.line + 1)
+
+
+def _build(node: yaml.Node, fname: str, loader: yaml.SafeLoader):
+    if isinstance(node, yaml.MappingNode):
+        out = LDict()
+        out.origin = _where(node, fname)
+        for knode, vnode in node.value:
+            key = loader.construct_object(knode, deep=True)
+            if key in out:
+                raise InputError(f"{fname}:{knode.start_mark.line + 1}: duplicate key {key!r}")
+            out[key] = _build(vnode, fname, loader)
+            out.lines[key] = _where(knode, fname)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        out = LList()
+        out.origin = _where(node, fname)
+        for item in node.value:
+            out.append(_build(item, fname, loader))
+            out.lines.append(_where(item, fname))
+        return out
+    return loader.construct_object(node, deep=True)
+
+
+def load_located(path: str | Path):
+    """Parse one YAML file with the safe loader into LDict/LList trees."""
+    path = Path(path)
+    fname = str(path)
+    if not path.exists():
+        raise InputError(f"{fname}: file not found")
+    if path.is_dir():
+        raise InputError(f"{fname}: is a folder, expected a YAML file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{fname}: cannot read file ({exc})") from None
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise InputError(f"{fname}:1: the file is empty — expected a scenario mapping")
+        data = _build(node, fname, loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise InputError(f"{fname}:{line}: YAML syntax error — {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{fname}: YAML error — {exc}") from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, LDict):
+        raise InputError(f"{fname}:1: expected a mapping of fields at the top level, got {type(data).__name__}")
+    return data
+
+
+def line_of(tree, loc: tuple) -> tuple[str, int]:
+    """The (file, line) of the deepest entry of `loc` that exists in the tree."""
+    where = getattr(tree, "origin", ("?", 0))
+    node = tree
+    for key in loc:
+        if isinstance(node, LDict) and key in node:
+            where = node.lines.get(key, where)
+            node = node[key]
+        elif isinstance(node, LList) and isinstance(key, int) and 0 <= key < len(node):
+            where = node.lines[key] if key < len(node.lines) else where
+            node = node[key]
+        # keys that are not in the data (pydantic's union tags) are skipped
+    return where
