@@ -59,7 +59,7 @@ class PlenaryModel(mesa.Model):
                 for name in {w for s in specs for w in s.weights}
             },
         )
-        self.streams = Streams(scenario.seed, reps, len(specs))
+        self.streams = Streams(scenario.seed, reps, [s.id for s in specs])
         self._set_parameters(specs)
 
         n = len(reps)
@@ -143,12 +143,14 @@ class PlenaryModel(mesa.Model):
         (of the abstainers when nobody objected); the text moves a fraction
         `amendment_step` of the way, never past the reservation point.
         """
-        last = self.stances[rows]
-        x = self.positions[rows] if self.positions.shape[0] > 1 else self.positions
-        w = np.where(last == OBJECT, self.salience, 0.0)
+        p = self.n_participants  # the chair answers participants' objections, not observers'
+        last = self.stances[rows, :p]
+        x = (self.positions[rows] if self.positions.shape[0] > 1 else self.positions)[:, :p]
+        sal = self.salience[:p]
+        w = np.where(last == OBJECT, sal, 0.0)
         none = w.sum(axis=1) == 0
         if none.any():
-            w[none] = np.where(last[none] == ABSTAIN, self.salience, 0.0)
+            w[none] = np.where(last[none] == ABSTAIN, sal, 0.0)
         total = w.sum(axis=1)
         moving = total > 0
         target = (w * x).sum(axis=1)[moving] / total[moving]

@@ -263,6 +263,8 @@ def format_errors(exc: ValidationError, tree: LDict) -> list[str]:
         loc = tuple(err["loc"])
         if err["type"] == "unknown_field":
             loc = loc + (err["ctx"]["field"],)
+        if err["type"] == "union_tag_invalid":
+            loc, err = loc + ("rule",), {**err, "input": err["ctx"]["tag"]}
         fname, line = line_of(tree, loc)
         field = _field(loc, tags)
         value = ""

@@ -42,7 +42,12 @@ def _where(node: yaml.Node, fname: str) -> tuple[str, int]:
     return (fname, node.start_mark.line + 1)
 
 
+_PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+
+
 def _build(node: yaml.Node, fname: str, loader: yaml.SafeLoader):
+    if isinstance(node, yaml.CollectionNode) and node.tag not in _PLAIN_TAGS:
+        raise InputError(f"{fname}:{node.start_mark.line + 1}: unsupported YAML tag {node.tag!r} — only plain data is allowed")
     if isinstance(node, yaml.MappingNode):
         out = LDict()
         out.origin = _where(node, fname)
