@@ -13,7 +13,7 @@ import mesa
 import numpy as np
 from scipy.special import ndtri
 
-from kpsim.rules import ABSTAIN, OBJECT, SUPPORT
+from kpsim.rules import ABSTAIN, OBJECT, SUPPORT  # noqa: F401  (the codes the arithmetic below produces)
 
 
 class Actor(mesa.Agent):
@@ -42,19 +42,19 @@ class Actor(mesa.Agent):
         d > 0, and objects only when d < −reluctance: objecting has a cost,
         and an actor that does not care (salience 0) never blocks.
         """
-        u = model.streams.uniform(rows, meeting)
         if model.dynamics.mode == "null":
-            return np.where(u < model.dynamics.support_probability, SUPPORT, OBJECT).astype(np.int8)
+            yes = model.streams.bernoulli(rows, meeting, model.dynamics.support_probability)
+            out = yes.view(np.int8) << 1  # True -> 2, False -> 0
+            out -= 1  # SUPPORT = 1, OBJECT = -1
+            return out
         x = model.positions[rows] if model.positions.shape[0] > 1 else model.positions
         text = model.text[rows, None]
         gain = np.abs(model.status_quo - x) - np.abs(text - x)
         if model.dynamics.noise > 0:
-            gain = gain + model.dynamics.noise * ndtri(u)
+            gain += model.dynamics.noise * ndtri(model.streams.uniform(rows, meeting))
         d = model.salience * gain
-        out = np.full(d.shape, ABSTAIN, dtype=np.int8)
-        out[d > 0] = SUPPORT
-        out[d < -model.reluctance] = OBJECT
-        return out
+        # SUPPORT = 1 where d > 0, OBJECT = -1 where d < −reluctance, else ABSTAIN = 0
+        return (d > 0).view(np.int8) - (d < -model.reluctance).view(np.int8)
 
 
 class Participant(Actor):

@@ -8,6 +8,7 @@ option), 130 interrupted. Bad input is reported as `file:line: field = value
 from __future__ import annotations
 
 import functools
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -54,7 +55,17 @@ def _run_options(fn):
     return fn
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Keeps the command line as typed, for meta.json."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        argv = list(args)
+        ctx = super().make_context(info_name, args, parent, **extra)
+        ctx.meta["command"] = shlex.join(["kpsim", *argv])
+        return ctx
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kpsim")
 def main():
     """Simulate consensus decision-making (the Kimberley Process and other bodies).
@@ -109,7 +120,8 @@ def _execute(file: Path, rules, reps, seed, jobs, out, force, quiet):
         write_table(result.runs, tmp / "runs.csv")
         write_table(summary, tmp / "summary.csv")
         write_table(result.blockers, tmp / "blockers.csv")
-        write_meta(tmp / "meta.json", scenario, scenario.seed, scenario.replications, rules, jobs, started, str(file))
+        command = click.get_current_context().meta.get("command", "kpsim")
+        write_meta(tmp / "meta.json", scenario, rules, jobs, started, str(file), command)
     cal = scenario.calendar
     click.echo(
         f"{scenario.name}: {scenario.replications:,} replications per rule, horizon {cal.horizon} meetings "

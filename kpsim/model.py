@@ -15,7 +15,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from kpsim.agents import AGENT_CLASSES, Actor, Observer, Participant
-from kpsim.rules import ABSTAIN, OBJECT, SUPPORT, Electorate, decide
+from kpsim.rules import ABSTAIN, OBJECT, RULES, Electorate, decide
 from kpsim.scenario import Scenario
 from kpsim.streams import POSITION, Streams
 
@@ -163,13 +163,20 @@ class PlenaryModel(mesa.Model):
         if failed.size == 0:
             return
         self.failed_decisions += len(failed)
-        rows, cols = np.nonzero(failed == OBJECT)
-        self.objections += np.bincount(cols, minlength=failed.shape[1])
+        objecting = failed == OBJECT
+        self.objections += objecting.sum(axis=0)
+        if RULES[self.rule.rule].anonymous:
+            # only counts matter: withdrawing any one participant's objection is the same trial
+            p = self.n_participants
+            rows = np.flatnonzero(objecting[:, :p].any(axis=1))
+            trial = failed[rows]
+            trial[np.arange(len(rows)), objecting[rows, :p].argmax(axis=1)] = ABSTAIN
+            passes = rows[decide(trial, self.electorate, self.rule)]
+            self.pivotal[:p] += objecting[passes, :p].sum(axis=0)
+            return
         # an objector can be pivotal only where withdrawing every objection would pass the text
-        relaxed = np.where(failed == OBJECT, ABSTAIN, failed).astype(np.int8)
-        could = decide(relaxed, self.electorate, self.rule)
-        keep = could[rows]
-        rows, cols = rows[keep], cols[keep]
+        relaxed = np.where(objecting, ABSTAIN, failed).astype(np.int8)
+        rows, cols = np.nonzero(objecting & decide(relaxed, self.electorate, self.rule)[:, None])
         if rows.size == 0:
             return
         trial = failed[rows]

@@ -12,7 +12,6 @@ import os
 import platform
 import shutil
 import subprocess
-import sys
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -77,16 +76,16 @@ def write_table(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False)
 
 
-def write_meta(path: Path, scenario, seed: int, replications: int, rules, jobs: int, started: float, source: str | None):
+def write_meta(path: Path, scenario, rules, jobs: int, started: float, source: str | None, command: str) -> dict:
     meta = {
         "kpsim_version": __version__,
         "scenario": scenario.name,
         "scenario_file": source,
-        "seed": seed,
-        "replications": replications,
+        "seed": scenario.seed,
+        "replications": scenario.replications,
         "rules": list(rules),
         "jobs": jobs,
-        "command": " ".join(["kpsim"] + sys.argv[1:]),
+        "command": command,
         "git_commit": git_commit(Path(__file__).resolve().parent),
         "python": platform.python_version(),
         "platform": platform.platform(),

@@ -7,6 +7,7 @@ same replication under two rules sees the same draws (paired comparisons).
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from concurrent.futures import Executor, FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -19,7 +20,13 @@ from kpsim.model import PlenaryModel
 from kpsim.rules import OBJECT
 from kpsim.scenario import Scenario
 
-BATCH = 1000  # replications per task: about 0.05–0.5 s of work, far above the per-task overhead
+
+def batch_size(replications: int, jobs: int) -> int:
+    """Big enough to amortise each meeting's fixed cost, small enough to keep every worker busy.
+
+    Results do not depend on it: each replication's draws are keyed by its own index.
+    """
+    return int(min(20_000, max(1_000, -(-replications // (4 * jobs)))))
 
 
 @dataclass
@@ -73,6 +80,13 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+def process_pool(jobs: int) -> ProcessPoolExecutor:
+    """Workers forked from a clean server process: safe with threads, cheap to start."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["kpsim.runner"])
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+
+
 class _InlineExecutor(Executor):
     """Runs tasks in this process: no start-up cost for small runs, plain tracebacks."""
 
@@ -100,10 +114,11 @@ def run(
     for r in rules:
         scenario.rule(r)  # unknown names are input errors, raised before any work
     n = replications or scenario.replications
-    tasks = [(r, a, min(a + BATCH, n)) for r in rules for a in range(0, n, BATCH)]
+    size = batch_size(n, jobs)
+    tasks = [(r, a, min(a + size, n)) for r in rules for a in range(0, n, size)]
     own = executor is None
     if own:
-        executor = _InlineExecutor() if jobs <= 1 or len(tasks) == 1 else ProcessPoolExecutor(max_workers=jobs)
+        executor = _InlineExecutor() if jobs <= 1 or len(tasks) == 1 else process_pool(jobs)
     batches: dict[tuple[str, int], Batch] = {}
     bar = tqdm(total=n * len(rules), unit="rep", desc=scenario.name, disable=not progress, leave=False)
     try:
@@ -122,17 +137,17 @@ def run(
         bar.close()
         if own:
             executor.shutdown(wait=True, cancel_futures=True)
-    return _assemble(scenario, rules, n, batches)
+    return _assemble(scenario, rules, n, size, batches)
 
 
-def _assemble(scenario, rules, n, batches) -> RunResult:
+def _assemble(scenario, rules, n, size, batches) -> RunResult:
     ids = [a.id for a in sorted(scenario.actors, key=lambda a: a.kind != "participant")]
     kinds = {a.id: a.kind for a in scenario.actors}
     blocs = {a.id: a.bloc or "" for a in scenario.actors}
     per_year = scenario.calendar.meetings_per_year
     frames, blockers = [], []
     for rule in rules:
-        parts = [batches[(rule, a)] for a in range(0, n, BATCH)]
+        parts = [batches[(rule, a)] for a in range(0, n, size)]
         cat = lambda name: np.concatenate([getattr(b, name) for b in parts])  # noqa: E731
         adopted = cat("adopted")
         last = np.concatenate([b.last_stances for b in parts])

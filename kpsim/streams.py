@@ -27,11 +27,15 @@ _PURPOSES = 2
 
 
 def _mix(z: np.ndarray) -> np.ndarray:
-    z = z ^ (z >> _S30)
+    """SplitMix64's finaliser, in place: z is overwritten."""
+    t = np.right_shift(z, _S30)
+    z ^= t
     z *= _C1
-    z ^= z >> _S27
+    np.right_shift(z, _S27, out=t)
+    z ^= t
     z *= _C2
-    z ^= z >> _S31
+    np.right_shift(z, _S31, out=t)
+    z ^= t
     return z
 
 
@@ -44,16 +48,23 @@ class Streams:
 
     def __init__(self, seed: int, replications: np.ndarray, actor_ids: list[str]):
         with np.errstate(over="ignore"):
-            root = _mix(np.array([seed], dtype=np.uint64) * _GAMMA + _GAMMA)
+            root = _mix(np.array([seed], dtype=np.uint64) * _GAMMA + _GAMMA)[0]
             self.keys = _mix(root + np.asarray(replications, dtype=np.uint64) * _GAMMA)
             self.lanes = _mix(np.array([_id_key(a) for a in actor_ids], dtype=np.uint64))
 
-    def uniform(self, rows: np.ndarray | slice, meeting: int, purpose: int = NOISE) -> np.ndarray:
-        """Uniforms in (0, 1), shape (len(rows), actors), for the given meeting and purpose."""
+    def bits(self, rows: np.ndarray | slice, meeting: int, purpose: int = NOISE) -> np.ndarray:
+        """64 random bits per (replication, actor), shape (len(rows), actors)."""
         counter = np.uint64((meeting * _PURPOSES + purpose + 1) * int(_GAMMA) % 2**64)
         lanes = _mix(self.lanes + counter)
-        z = _mix(self.keys[rows, None] + lanes)
-        u = (z >> _S11).astype(np.float64)
+        return _mix(self.keys[rows, None] + lanes)
+
+    def bernoulli(self, rows: np.ndarray | slice, meeting: int, p: float, purpose: int = NOISE) -> np.ndarray:
+        """True with probability p, compared in integer space (no conversion to floats)."""
+        return self.bits(rows, meeting, purpose) < np.uint64(min(p * 2.0**64, 2.0**64 - 2048))
+
+    def uniform(self, rows: np.ndarray | slice, meeting: int, purpose: int = NOISE) -> np.ndarray:
+        """Uniforms in (0, 1), shape (len(rows), actors), for the given meeting and purpose."""
+        u = (self.bits(rows, meeting, purpose) >> _S11).astype(np.float64)
         u += 0.5
         u *= 2.0**-53
         return u
