@@ -1,0 +1,70 @@
+"""What every kpsim command shares: clean input errors, the run options, the typed command line.
+
+Exit codes: 0 success, 2 bad input (scenario errors, unknown rule, bad
+option), 130 interrupted. Bad input is reported as `file:line: field = value
+— what is allowed`, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import shlex
+import sys
+from pathlib import Path
+
+import click
+
+from kpsim.yamlsource import InputError
+
+
+def handle_input_errors(fn):
+    """Turn InputError into plain messages and exit code 2; Ctrl-C into exit code 130."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except InputError as exc:
+            for msg in exc.messages:
+                click.echo(f"error: {msg}", err=True)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            click.echo("interrupted: nothing was written", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def run_options(fn):
+    """--reps, --seed, --jobs, --out, --force, --quiet: the same on every command that runs replications."""
+    opts = [
+        click.option("--reps", type=click.IntRange(min=1), help="Replications per rule (default: the scenario's)."),
+        click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the scenario's)."),
+        click.option(
+            "--jobs", type=click.IntRange(min=1), help="Worker processes (default: all cores). Results do not depend on it."
+        ),
+        click.option(
+            "--out",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Results folder (default: results/<scenario>/<run-id>/).",
+        ),
+        click.option("--force", is_flag=True, help="Replace --out if it already holds results."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+class CommandLineGroup(click.Group):
+    """Keeps the command line as typed, for meta.json."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        argv = list(args)
+        ctx = super().make_context(info_name, args, parent, **extra)
+        ctx.meta["command"] = shlex.join(["kpsim", *argv])
+        return ctx
+
+
+def typed_command() -> str:
+    return click.get_current_context().meta.get("command", "kpsim")
