@@ -143,3 +143,20 @@ def test_single_run_steps_meeting_by_meeting():
     m = PlenaryModel(sc, replications=1)
     m.run_for(3)
     assert m.meeting == min(3, len(m.history)) and all(h.stances.shape == (1, len(MIXED)) for h in m.history)
+
+
+def test_pivotal_shortcut_for_anonymous_rules_matches_the_general_check(monkeypatch):
+    """Counting rules take a shortcut (one trial per row); it must agree with trying every objector."""
+    import kpsim.model as model_mod
+    from kpsim.rules import RULES
+
+    sc = scenario(MIXED, ALL_RULES, dynamics={"noise": 0.5}, seed=3)
+    for rule in ("consensus", "simple_majority", "qualified_majority"):
+        fast = PlenaryModel(sc, rule, replications=600).run()
+        spec = RULES[rule]
+        monkeypatch.setitem(model_mod.RULES, rule, type(spec)(spec.fn, spec.params, spec.summary, anonymous=False))
+        slow = PlenaryModel(sc, rule, replications=600).run()
+        monkeypatch.undo()
+        np.testing.assert_array_equal(fast.pivotal, slow.pivotal)
+        np.testing.assert_array_equal(fast.objections, slow.objections)
+        assert fast.pivotal.sum() > 0
