@@ -84,6 +84,33 @@ class Dynamics(Strict):
     position_noise: NonNeg = 0.0
 
 
+class Target(Strict):
+    """What the model must reproduce for the record to count as matched (the calibration's pass/fail)."""
+
+    median_meetings: tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0)]] | None = None
+    within: Annotated[int, Field(ge=1)] | None = None
+    adopted_at_least: Unit | None = None
+    adopted_at_most: Unit | None = None
+
+    @model_validator(mode="after")
+    def _within_needed(self):
+        if (self.adopted_at_least is not None or self.adopted_at_most is not None) and self.within is None:
+            raise ValueError("adopted_at_least / adopted_at_most need 'within' (a number of meetings)")
+        if self.median_meetings is not None and self.median_meetings[0] > self.median_meetings[1]:
+            raise ValueError("median_meetings is [low, high] with low <= high")
+        return self
+
+
+class Record(Strict):
+    """What actually happened, for calibration: adopted at meeting `meetings`, or not adopted after it."""
+
+    rule: str
+    adopted: bool
+    meetings: Annotated[int, Field(ge=1)]
+    source: str
+    target: Target = Target()
+
+
 RuleSpec = Annotated[Union[tuple(spec.params for spec in RULES.values())], Field(discriminator="rule")]
 
 
@@ -98,6 +125,7 @@ class Scenario(Strict):
     rules: list[RuleSpec] = Field(min_length=1)
     replications: Annotated[int, Field(ge=1, le=100_000_000)] = 1000
     seed: Annotated[int, Field(ge=0)] = 0
+    record: Record | None = None
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -110,6 +138,8 @@ class Scenario(Strict):
         if self.proposal.proposer is not None and self.proposal.proposer not in ids:
             raise ValueError(f"proposal.proposer = {self.proposal.proposer!r} is not an actor id")
         labels = [r.label for r in self.rules]
+        if self.record is not None and self.record.rule not in labels:
+            raise ValueError(f"record.rule = {self.record.rule!r} is not one of the scenario's rules: {', '.join(labels)}")
         dup = sorted({x for x in labels if labels.count(x) > 1})
         if dup:
             raise ValueError(f"rule names must be unique; repeated: {', '.join(dup)} (give each a distinct 'name')")
