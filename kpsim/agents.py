@@ -13,7 +13,6 @@ import mesa
 import numpy as np
 from scipy.special import ndtri
 
-from kpsim.rules import ABSTAIN, OBJECT, SUPPORT  # noqa: F401  (the codes the arithmetic below produces)
 
 
 class Actor(mesa.Agent):

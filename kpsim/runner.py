@@ -64,6 +64,9 @@ def simulate_batch(scenario: Scenario, rule: str, start: int, stop: int) -> Batc
     )
 
 
+_PER_REPLICATION = ("adopted", "abandoned", "meetings", "final_position", "surviving_share", "last_stances")
+
+
 @dataclass
 class RunResult:
     """Everything a run produced: one row per replication, and who blocked."""
@@ -148,23 +151,23 @@ def _assemble(scenario, rules, n, size, batches) -> RunResult:
     frames, blockers = [], []
     for rule in rules:
         parts = [batches[(rule, a)] for a in range(0, n, size)]
-        cat = lambda name: np.concatenate([getattr(b, name) for b in parts])  # noqa: E731
-        adopted = cat("adopted")
-        last = np.concatenate([b.last_stances for b in parts])
+        cat = {name: np.concatenate([getattr(b, name) for b in parts]) for name in _PER_REPLICATION}
+        adopted = cat["adopted"]
+        last = cat["last_stances"]
         objectors = _objector_lists(last == OBJECT, ids)
-        meetings = cat("meetings")
+        meetings = cat["meetings"]
         frames.append(
             pd.DataFrame(
                 {
                     "rule": rule,
                     "replication": np.arange(n),
                     "adopted": adopted,
-                    "abandoned": cat("abandoned"),
+                    "abandoned": cat["abandoned"],
                     "censored": ~adopted,
                     "meetings": meetings,
                     "years": meetings / per_year,
-                    "final_position": cat("final_position"),
-                    "surviving_share": np.where(adopted, cat("surviving_share"), np.nan),
+                    "final_position": cat["final_position"],
+                    "surviving_share": np.where(adopted, cat["surviving_share"], np.nan),
                     "n_objectors": (last == OBJECT).sum(axis=1),
                     "objectors": objectors,
                 }

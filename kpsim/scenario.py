@@ -7,7 +7,7 @@ votes of participants, lobbied by observers, can be written down.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Literal, Union
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
