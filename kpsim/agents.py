@@ -37,9 +37,11 @@ class Actor(mesa.Agent):
 
         Gain g = |status quo − x| − |text − x| (the text is better than the
         status quo when g > 0). The actor weighs the gain and an evaluation
-        noise by its salience, d = salience·(g + noise·ε), supports when
-        d > 0, and objects only when d < −reluctance: objecting has a cost,
-        and an actor that does not care (salience 0) never blocks.
+        noise by its salience, d = salience·(g + noise·ε). Taking a side in
+        public has a cost r (dynamics.reluctance): it supports when d > r and
+        objects only when d < −(r + its own reluctance to object); otherwise
+        it abstains. So an actor that does not care (low salience) abstains
+        rather than deciding the matter by coin flip, and never blocks.
         """
         if model.dynamics.mode == "null":
             yes = model.streams.bernoulli(rows, meeting, model.dynamics.support_probability)
@@ -52,8 +54,8 @@ class Actor(mesa.Agent):
         if model.dynamics.noise > 0:
             gain += model.dynamics.noise * ndtri(model.streams.uniform(rows, meeting))
         d = model.salience * gain
-        # SUPPORT = 1 where d > 0, OBJECT = -1 where d < −reluctance, else ABSTAIN = 0
-        return (d > 0).view(np.int8) - (d < -model.reluctance).view(np.int8)
+        # SUPPORT = 1 where d > r, OBJECT = -1 where d < −(r + own reluctance), else ABSTAIN = 0
+        return (d > model.dynamics.reluctance).view(np.int8) - (d < -model.reluctance).view(np.int8)
 
 
 class Participant(Actor):

@@ -87,7 +87,7 @@ class Dynamics(Strict):
 class Target(Strict):
     """What the model must reproduce for the record to count as matched (the calibration's pass/fail)."""
 
-    median_meetings: tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0)]] | None = None
+    median_meetings: Annotated[list[NonNeg], Field(min_length=2, max_length=2)] | None = None  # [low, high]
     within: Annotated[int, Field(ge=1)] | None = None
     adopted_at_least: Unit | None = None
     adopted_at_most: Unit | None = None

@@ -124,24 +124,26 @@ def _counts(t: np.ndarray, c: np.ndarray, times: np.ndarray):
     return at_risk.astype(int), event_counts.astype(int)
 
 
-def _fill_band(surv, lower, upper):
+def _fill_band(surv, lower, upper, at_risk, confidence):
     """scipy returns NaN where the variance formula is 0/0: at S=1 (log-log
     before any adoption) and at S=0 (everyone left adopted). At S=1 nothing
-    is uncertain yet, so the band is [1, 1]. At S=0 the lower limit is 0 and
-    the upper limit carries the last finite one forward, the conservative
-    choice that keeps median upper limits from appearing out of nowhere."""
+    is uncertain yet, so the band is [1, 1]. At S=0 the lower limit is 0; the
+    upper limit is the last finite one times the exact (Clopper–Pearson)
+    upper limit of surviving that step when all n at risk adopted,
+    1 − (α/2)^(1/n). Carrying the last value forward instead would claim
+    that 500 adoptions out of 500 leave the median unbounded."""
     lower = np.array(lower, dtype=float)
     upper = np.array(upper, dtype=float)
     one = surv >= 1.0
     lower[one & np.isnan(lower)] = 1.0
     upper[one & np.isnan(upper)] = 1.0
     lower[np.isnan(lower) & (surv <= 0.0)] = 0.0
+    alpha = 1.0 - confidence
     last = 1.0
     for i in range(len(upper)):
         if np.isnan(upper[i]):
-            upper[i] = last if surv[i] <= 0.0 else np.nan
-        else:
-            last = upper[i]
+            upper[i] = last * (1.0 - (alpha / 2) ** (1.0 / max(at_risk[i], 1))) if surv[i] <= 0.0 else np.nan
+        last = upper[i]
     # Guard the band against floating-point rounding around the estimate.
     lower = np.clip(np.minimum(lower, surv), 0.0, 1.0)
     upper = np.clip(np.maximum(upper, surv), 0.0, 1.0)
@@ -178,8 +180,8 @@ def kaplan_meier(meetings, censored, confidence: float = 0.95, method: str = "lo
         ci = sf.confidence_interval(confidence, method=method)
     times = np.asarray(sf.quantiles, dtype=float)
     surv = np.asarray(sf.probabilities, dtype=float)
-    lower, upper = _fill_band(surv, ci.low.probabilities, ci.high.probabilities)
     at_risk, event_counts = _counts(t, c, times)
+    lower, upper = _fill_band(surv, ci.low.probabilities, ci.high.probabilities, at_risk, confidence)
     return Survival(times, surv, lower, upper, at_risk, event_counts,
                     n, n - n_cens, n_cens, confidence)
 

@@ -253,3 +253,12 @@ def test_survival_table():
     assert math.isnan(con.median_upper)
     assert con.median_text == "not reached"
     assert con.rmst == pytest.approx(horizon)
+
+
+def test_everyone_adopted_at_once_has_a_bounded_median():
+    """500 adoptions at meeting 1 out of 500: the median is 1 with certainty, not '[1, not reached]'."""
+    km = kaplan_meier(np.ones(500), np.zeros(500, dtype=bool))
+    med = median_deadlock(km)
+    assert (med.value, med.lower, med.upper) == (1.0, 1.0, 1.0)
+    # the exact upper limit for 0 survivors out of n: 1 - (alpha/2)^(1/n)
+    assert km.upper[0] == pytest.approx(1 - 0.025 ** (1 / 500))

@@ -1,0 +1,227 @@
+"""Power indices of a scenario's decision rules, exactly.
+
+A rule becomes a yes/no game by assuming that every voter takes a side
+(support or object, nobody abstains): the a-priori setting in which power
+indices are defined. Abstention is what makes the real rules differ from
+these games, so the indices describe the rules' structure, not a simulated
+plenary. Under that assumption:
+
+- consensus and written procedure (m <= n) are unanimity, quota n;
+- consensus minus k has quota n - k (at least 1);
+- simple majority has quota floor(n/2) + 1; qualified majority q, ceil(q n);
+- weighted majority is the weighted game [ceil(q T); w] with the weights
+  scaled to integers (kpsim.power.to_integer_weights) and T their total;
+- double majority is the intersection of the count game and the weight game,
+  and chambers the intersection of one count game per chamber. They are not
+  weighted games, so their indices come from the swings by coalition size,
+  counted exactly: a table of coalitions by (size, weight) for the double
+  majority, a product of per-chamber generating polynomials for chambers.
+
+The players are the participants, except under chambers, where every actor
+votes (an actor in no chamber is a dummy).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+
+from kpsim.power import power_table, to_integer_weights
+from kpsim.rules import RULES
+from kpsim.scenario import Scenario
+from kpsim.yamlsource import InputError
+
+INDEX_COLUMNS = ["shapley_shubik", "banzhaf_normalized", "banzhaf_absolute"]
+
+
+@dataclass(frozen=True)
+class RulePower:
+    """One rule's game: who plays, how it is described, and the indices (None if not a game)."""
+
+    rule: str
+    game: str
+    players: pd.DataFrame  # actor, kind, bloc, weight, and INDEX_COLUMNS (NaN if unavailable)
+    coleman_power_to_act: float
+    note: str = ""
+
+    @property
+    def available(self) -> bool:
+        return not math.isnan(self.coleman_power_to_act)
+
+
+def _ceil(q: Fraction, whole: int) -> int:
+    return -(-(q.numerator * whole) // q.denominator)
+
+
+def _count_quota(rule, n: int) -> int | None:
+    """Supporters needed when all n voters take a side (every rule needs at least one)."""
+    match rule.rule:
+        case "consensus_minus_k":
+            return max(1, n - rule.k)
+        case "simple_majority":
+            return n // 2 + 1
+        case "qualified_majority":
+            return max(1, _ceil(rule.q, n))
+        case "consensus" | "written_procedure":
+            return n
+    return None
+
+
+def _voters(scenario: Scenario, rule) -> list:
+    if rule.rule == "chambers":
+        return sorted(scenario.actors, key=lambda a: a.kind != "participant")
+    return [a for a in scenario.actors if a.kind == "participant"]
+
+
+def rule_power(scenario: Scenario, label: str) -> RulePower:
+    """Shapley–Shubik, Banzhaf (normalised, absolute) and Coleman's power to act of one rule."""
+    rule = scenario.rule(label)
+    voters = _voters(scenario, rule)
+    n = len(voters)
+    frame = pd.DataFrame(
+        {
+            "actor": [a.id for a in voters],
+            "kind": [a.kind for a in voters],
+            "bloc": [a.bloc or "" for a in voters],
+        }
+    )
+    kind = rule.rule
+    if kind == "written_procedure" and rule.min_support > n:
+        return _unavailable(frame, label, f"needs {rule.min_support} supporting replies but has {n} participants: never passes")
+    if RULES[kind].anonymous and (quota := _count_quota(rule, n)) is not None:
+        return _weighted(frame, label, [1] * n, quota, f"[{quota}; 1 × {n}]")
+    if kind == "weighted_majority":
+        weights, total = _integer_weights(voters, rule.weight, label)
+        quota = _ceil(rule.q, total)
+        return _weighted(frame, label, weights, quota, f"[{quota}; {rule.weight} scaled to integers, total {total}]")
+    if kind == "double_majority":
+        weights, total = _integer_weights(voters, rule.weight, label)
+        count_quota, weight_quota = max(1, _ceil(rule.q, n)), _ceil(rule.weight_q, total)
+        swings, winning = _double_majority_swings(weights, count_quota, weight_quota)
+        game = f"count ≥ {count_quota} of {n} and {rule.weight} ≥ {weight_quota} of {total} (scaled to integers)"
+        return _composite(frame.assign(weight=weights), label, game, swings, winning)
+    if kind == "chambers":
+        members = [[i for i, a in enumerate(voters) if a.kind in ch.kinds] for ch in rule.chambers]
+        seen = [i for m in members for i in m]
+        if len(seen) != len(set(seen)):
+            return _unavailable(frame, label, "its chambers share members, so it is not a product of chamber games")
+        quotas = [max(1, _ceil(ch.q, len(m))) for ch, m in zip(rule.chambers, members)]
+        swings, winning = _chamber_swings(n, members, quotas)
+        game = " and ".join(f"{ch.name} ≥ {q} of {len(m)}" for ch, m, q in zip(rule.chambers, members, quotas))
+        return _composite(frame.assign(weight=np.nan), label, game, swings, winning)
+    return _unavailable(frame, label, f"no game is defined for rule type {kind!r}")
+
+
+def scenario_power(scenario: Scenario, rules: list[str] | None = None) -> pd.DataFrame:
+    """One row per rule and player, in long form: the power.csv of a results folder."""
+    frames = []
+    for label in rules or [r.label for r in scenario.rules]:
+        rp = rule_power(scenario, label)
+        frames.append(
+            rp.players.assign(rule=label, game=rp.game, coleman_power_to_act=rp.coleman_power_to_act, note=rp.note)
+        )
+    cols = ["rule", "game", "actor", "kind", "bloc", "weight", *INDEX_COLUMNS, "coleman_power_to_act", "note"]
+    return pd.concat(frames, ignore_index=True)[cols]
+
+
+# ------------------------------------------------------------------ games
+
+
+def _integer_weights(voters, name: str, label: str) -> tuple[np.ndarray, int]:
+    raw = [a.weights.get(name, 0.0) for a in voters]
+    if sum(raw) <= 0:
+        raise InputError(f"rule {label!r}: every participant has weight {name!r} = 0, so no coalition can win")
+    weights, _ = to_integer_weights(raw, sum(raw))
+    return weights, int(weights.sum())
+
+
+def _weighted(frame, label, weights, quota, game) -> RulePower:
+    table = power_table(weights, quota)
+    out = frame.assign(weight=np.asarray(weights), **{c: table[c].to_numpy() for c in INDEX_COLUMNS})
+    return RulePower(label, game, out, table.attrs["coleman_power_to_act"], "assumes every voter takes a side")
+
+
+def _unavailable(frame, label, reason) -> RulePower:
+    return RulePower(label, "not available", frame.assign(weight=np.nan, **{c: np.nan for c in INDEX_COLUMNS}), math.nan, reason)
+
+
+def _composite(frame, label, game, swings, winning) -> RulePower:
+    """Indices from swings[i][k]: coalitions of k others that player i turns from losing to winning."""
+    n = len(frame)
+    order_weights = [Fraction(math.factorial(k) * math.factorial(n - 1 - k), math.factorial(n)) for k in range(n)]
+    total = [sum(s) for s in swings]
+    all_swings = sum(total)
+    out = frame.assign(
+        shapley_shubik=[float(sum(c * w for c, w in zip(s, order_weights))) for s in swings],
+        banzhaf_normalized=[t / all_swings if all_swings else math.nan for t in total],
+        banzhaf_absolute=[t / 2 ** (n - 1) for t in total],
+    )
+    coleman = float(Fraction(sum(winning), 2**n))
+    return RulePower(label, game, out, coleman, "assumes every voter takes a side; exact count by coalition size")
+
+
+def _double_majority_swings(weights: np.ndarray, count_quota: int, weight_quota: int):
+    """Swings by size in the game 'size >= count_quota and weight >= weight_quota'.
+
+    counts[k, s] = coalitions of k players with weight s, over every weight
+    (the win region is not a simple cut, so the table cannot stop at a quota);
+    each player's factor (1 + y x^w) is divided back out exactly, as in
+    kpsim.power.
+    """
+    n, total = len(weights), int(weights.sum())
+    dtype = np.int64 if math.comb(n, n // 2) < 2**63 else object
+    counts = np.zeros((n + 1, total + 1), dtype=dtype)
+    counts[0, 0] = 1
+    for w in weights.tolist():
+        counts[1:, w:] += counts[:-1, : total + 1 - w]
+    sizes = np.arange(n + 1)[:, None]
+    wins = (sizes >= count_quota) & (np.arange(total + 1)[None, :] >= weight_quota)
+    winning = [int(x) for x in (counts * wins).sum(axis=1)]
+    per_value = {}
+    for w in np.unique(weights).tolist():
+        others = counts[:-1].copy()
+        for k in range(1, n):
+            others[k, w:] -= others[k - 1, : total + 1 - w]
+        # a coalition of others (k, s) is a swing iff it loses and (k + 1, s + w) wins
+        swing = ~wins[:-1, : total + 1 - w] & wins[1:, w:]
+        per_value[w] = [int(x) for x in (others[:, : total + 1 - w] * swing).sum(axis=1)]
+    return [per_value[w] for w in weights.tolist()], winning
+
+
+def _poly_mul(a: list[int], b: list[int]) -> list[int]:
+    out = [0] * (len(a) + len(b) - 1)
+    for i, x in enumerate(a):
+        if x:
+            for j, y in enumerate(b):
+                out[i + j] += x * y
+    return out
+
+
+def _chamber_swings(n: int, members: list[list[int]], quotas: list[int]):
+    """Swings by size in 'every chamber c has at least quotas[c] supporters'.
+
+    Chambers are disjoint, so coalitions factor: the generating polynomial in
+    x (x^k for k supporters) of winning coalitions is the product of each
+    chamber's winning part and (1 + x)^m for the m actors in no chamber.
+    """
+    binom = lambda m: [math.comb(m, k) for k in range(m + 1)]  # noqa: E731
+    wins = [[math.comb(len(m), k) if k >= q else 0 for k in range(len(m) + 1)] for m, q in zip(members, quotas)]
+    dummies = binom(n - sum(len(m) for m in members))
+
+    def product(polys):
+        out = dummies
+        for p in polys:
+            out = _poly_mul(out, p)
+        return out + [0] * (n + 1 - len(out))
+
+    swings = [[0] * n for _ in range(n)]
+    for c, (m, q) in enumerate(zip(members, quotas)):
+        own = [0] * (q - 1) + [math.comb(len(m) - 1, q - 1)]  # exactly q - 1 of the other members
+        by_size = product([own] + wins[:c] + wins[c + 1 :])
+        for i in m:
+            swings[i] = by_size[:n]
+    return swings, product(wins)

@@ -1,0 +1,117 @@
+"""Each rule's game against brute force over the rule function itself, and the known answers."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from kpsim.model import PlenaryModel
+from kpsim.rules import OBJECT, SUPPORT, decide
+from kpsim.rulepower import rule_power, scenario_power
+from kpsim.scenario import Scenario
+from kpsim.yamlsource import InputError
+
+
+def scenario(participants, rules, observers=(), weights=None):
+    weights = weights or [{} for _ in range(participants)]
+    actors = [{"id": f"p{i}", "bloc": "ab"[i % 2], "weights": w} for i, w in enumerate(weights)]
+    actors += [{"id": f"o{j}", "kind": kind} for j, kind in enumerate(observers)]
+    return Scenario.model_validate(
+        {"name": "t", "actors": actors, "proposal": {}, "rules": rules}, strict=False
+    )
+
+
+def brute_force(sc, label):
+    """Every support/object profile through the real rule: SS by orderings, swings, Coleman at p = 1/2."""
+    model = PlenaryModel(sc, label)
+    n_voters = len(sc.actors) if sc.rule(label).rule == "chambers" else model.n_participants
+    profiles = np.array(list(itertools.product((OBJECT, SUPPORT), repeat=n_voters)), dtype=np.int8)
+    stances = np.full((len(profiles), len(sc.actors)), OBJECT, dtype=np.int8)
+    stances[:, :n_voters] = profiles
+    wins = dict(zip(map(tuple, profiles == SUPPORT), decide(stances, model.electorate, model.rule)))
+    swings = np.zeros(n_voters)
+    for coalition, won in wins.items():
+        for i in range(n_voters):
+            if not coalition[i] and not won:
+                swings[i] += wins[coalition[:i] + (True,) + coalition[i + 1 :]]
+    ss = np.zeros(n_voters)
+    for order in itertools.permutations(range(n_voters)):
+        members = [False] * n_voters
+        for i in order:
+            members[i] = True
+            if wins[tuple(members)]:
+                ss[i] += 1
+                break
+    return ss / math.factorial(n_voters), swings, sum(wins.values()) / 2**n_voters
+
+
+RULES = [
+    {"rule": "consensus"},
+    {"rule": "consensus_minus_k", "k": 2},
+    {"rule": "consensus_minus_k", "k": 9, "name": "k_too_big"},
+    {"rule": "simple_majority"},
+    {"rule": "qualified_majority", "q": "2/3"},
+    {"rule": "qualified_majority", "q": "1/2", "name": "half"},
+    {"rule": "written_procedure", "min_support": 3},
+    {"rule": "weighted_majority", "weight": "prod", "q": "1/2"},
+    {"rule": "weighted_majority", "weight": "prod", "q": "2/3", "base": "all", "name": "wm_all"},
+    {"rule": "double_majority", "q": "1/2", "weight": "prod", "weight_q": "3/5"},
+    {"rule": "double_majority", "q": "3/4", "weight": "prod", "weight_q": "1/3", "name": "dm2"},
+    {"rule": "chambers"},
+    {
+        "rule": "chambers",
+        "name": "two_chambers",
+        "chambers": [{"name": "gov", "kinds": ["participant"], "q": "2/3"}, {"name": "obs", "kinds": ["industry", "civil_society"]}],
+    },
+]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_every_rule_matches_brute_force_over_its_own_rule_function(seed):
+    rng = np.random.default_rng(seed)
+    n = 5 + seed  # 5..7 participants
+    weights = [{"prod": float(w)} for w in np.round(rng.uniform(0, 1, n), 3)]
+    sc = scenario(n, RULES, observers=("industry", "civil_society", "intergovernmental"), weights=weights)
+    for rule in sc.rules:
+        rp = rule_power(sc, rule.label)
+        assert rp.available, rule.label
+        ss, swings, coleman = brute_force(sc, rule.label)
+        got = rp.players
+        assert got.shapley_shubik.to_numpy() == pytest.approx(ss, abs=1e-12), rule.label
+        assert got.banzhaf_absolute.to_numpy() == pytest.approx(swings / 2 ** (len(swings) - 1), abs=1e-12), rule.label
+        assert got.banzhaf_normalized.to_numpy() == pytest.approx(swings / swings.sum(), abs=1e-12), rule.label
+        assert rp.coleman_power_to_act == pytest.approx(coleman, abs=1e-12), rule.label
+
+
+def test_two_thirds_of_sixty():
+    sc = scenario(60, [{"rule": "qualified_majority", "q": "2/3"}, {"rule": "simple_majority"}, {"rule": "consensus"}])
+    power = scenario_power(sc)
+    assert len(power) == 180 and set(power.game) == {"[40; 1 × 60]", "[31; 1 × 60]", "[60; 1 × 60]"}
+    coleman = power.groupby("rule", sort=False).coleman_power_to_act.first()
+    assert coleman["qualified_majority"] == pytest.approx(0.006745, abs=5e-7)
+    assert coleman["simple_majority"] == pytest.approx(0.448711, abs=5e-7)
+    assert coleman["consensus"] == 0.5**60
+    assert power.shapley_shubik.to_numpy() == pytest.approx(np.full(180, 1 / 60), abs=1e-15)
+
+
+def test_double_majority_of_sixty_reduces_to_its_binding_threshold():
+    """With the weight threshold trivially met (equal weights, lower q) it is the count game alone."""
+    sc = scenario(60, [{"rule": "double_majority", "q": "2/3", "weight": "w", "weight_q": "1/2"}], weights=[{"w": 1.0}] * 60)
+    rp = rule_power(sc, "double_majority")
+    assert rp.coleman_power_to_act == pytest.approx(0.006745, abs=5e-7)
+    assert rp.players.banzhaf_normalized.to_numpy() == pytest.approx(np.full(60, 1 / 60), abs=1e-15)
+
+
+def test_overlapping_chambers_and_impossible_rules_are_reported_not_guessed():
+    overlap = {
+        "rule": "chambers",
+        "chambers": [{"name": "a", "kinds": ["participant"]}, {"name": "b", "kinds": ["participant", "industry"]}],
+    }
+    sc = scenario(3, [overlap, {"rule": "written_procedure", "min_support": 4}], observers=("industry",))
+    for label in ("chambers", "written_procedure"):
+        rp = rule_power(sc, label)
+        assert not rp.available and rp.note and rp.players.shapley_shubik.isna().all()
+    zero = scenario(3, [{"rule": "weighted_majority", "weight": "w"}], weights=[{"w": 0.0}] * 3)
+    with pytest.raises(InputError, match="weight 'w' = 0"):
+        rule_power(zero, "weighted_majority")
