@@ -1,13 +1,14 @@
 """Fit one set of global dynamics parameters to every recorded case at once.
 
-Method: simulated maximum likelihood. For a candidate parameter vector each
-case is simulated under the rule it was actually decided by, on common random
-numbers (a fixed seed), and scored by the log of the simulated probability
-of what happened: adoption within one meeting of the recorded meeting, or
-no adoption by the recorded meeting. A Latin-hypercube search over the
-parameter box finds the basin; Nelder–Mead refines the best point. Per-case
-inputs are only the actors' positions and saliences written in the case
-files: the global parameters are never tuned per case.
+Method: approximate Bayesian computation by rejection, on a simulated
+likelihood. Candidates are drawn by Latin hypercube from a uniform prior on
+the parameter box. For each, every case is simulated under the rule it was
+actually decided by, on common random numbers (a fixed seed), and scored by
+the log of the simulated probability of what happened, read as
+interval-censored: adoption within the case's recorded window, or no
+adoption by the recorded meeting. The best-scoring share is accepted.
+Per-case inputs are only the actors' positions and saliences written in the
+case files: the global parameters are never tuned per case.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import stats
 
 from kpsim.runner import run
-from kpsim.scenario import Scenario, load_scenario
+from kpsim.scenario import Scenario, load_tree, validate_tree
 from kpsim.survival import kaplan_meier
 
 # the search box: wide enough to hold every plausible value, documented in scenarios/README.md
@@ -45,8 +46,9 @@ class Case:
 
 
 def load_cases(paths) -> list[Case]:
-    cases = [Case(Path(p), load_scenario(p)) for p in paths]
-    return [c for c in cases if c.scenario.record is not None]
+    """The files that hold a `record:`; fragments such as a roster are skipped, not errors."""
+    trees = [(Path(p), load_tree(p)) for p in paths]
+    return [Case(p, validate_tree(t)) for p, t in trees if "record" in t]
 
 
 def with_dynamics(sc: Scenario, params: dict, replications: int, seed: int) -> Scenario:
@@ -59,13 +61,31 @@ def simulate(case: Case, params: dict, replications: int, seed: int) -> pd.DataF
     return run(sc, [sc.record.rule], progress=False).runs
 
 
+def observed_window(record) -> tuple[bool, int, int]:
+    """The record read as interval-censored data: (adopted?, earliest, latest meeting).
+
+    Meeting counts in the record are coarse (what counts as a meeting,
+    decisions taken between meetings), so the duration is taken to lie in
+    the case's target band; without one, within a meeting of the record.
+    """
+    t = record.target
+    if not record.adopted:
+        return False, 1, t.within or record.meetings
+    if t.median_meetings is not None:
+        return True, int(math.ceil(t.median_meetings[0])), int(t.median_meetings[1])
+    if t.within is not None:
+        return True, 1, t.within
+    return True, max(1, record.meetings - 1), record.meetings + 1
+
+
 def log_likelihood(runs: pd.DataFrame, record) -> float:
-    """log P(simulated outcome ≈ recorded outcome), smoothed so a zero count is finite."""
+    """log P(simulated outcome in the recorded window), smoothed so a zero count is finite."""
     t, adopted = runs["meetings"].to_numpy(), runs["adopted"].to_numpy()
-    if record.adopted:
-        hits = (adopted & (np.abs(t - record.meetings) <= 1)).sum()
+    was_adopted, lo, hi = observed_window(record)
+    if was_adopted:
+        hits = (adopted & (t >= lo) & (t <= hi)).sum()
     else:
-        hits = (~(adopted & (t <= record.meetings))).sum()
+        hits = (~(adopted & (t <= hi))).sum()
     return math.log((hits + 0.5) / (len(t) + 1))
 
 
@@ -79,38 +99,54 @@ def _evaluate(args):
     return objective(np.asarray(x), cases, replications, seed)
 
 
-def fit(cases, replications=400, candidates=64, iterations=60, seed=2011, executor=None, progress=None):
-    """Latin-hypercube search, then Nelder–Mead from the best candidate."""
+@dataclass
+class Fit:
+    params: dict[str, float]
+    score: float  # −log-likelihood of the chosen candidate
+    accepted: np.ndarray  # the accepted candidates, one row each, in BOX order
+    threshold: float  # the acceptance tolerance on −log-likelihood
+
+    def interval(self, name: str, level: float = 0.8) -> tuple[float, float]:
+        col = self.accepted[:, list(BOX).index(name)]
+        return float(np.quantile(col, (1 - level) / 2)), float(np.quantile(col, (1 + level) / 2))
+
+
+def fit(cases, replications=200, candidates=256, accept=0.1, rounds=3, seed=2011, executor=None, progress=None) -> Fit:
+    """Sequential rejection ABC: each round keeps the best `accept` share of all candidates so far.
+
+    Round 1 draws a Latin hypercube from the uniform prior on the box; each
+    later round draws as many candidates around the kept ones (a Gaussian
+    kernel twice their spread, clipped to the box), as in ABC population
+    Monte Carlo. The estimate is the kept candidate nearest the kept
+    candidates' coordinate-wise median: a central point of the region that
+    reproduces the record rather than its edge; their spread is the honest
+    uncertainty of the fit.
+    """
     lo = np.array([b[0] for b in BOX.values()])
     hi = np.array([b[1] for b in BOX.values()])
+    rng = np.random.default_rng(seed)
     sample = stats.qmc.scale(stats.qmc.LatinHypercube(d=len(BOX), seed=seed).random(candidates), lo, hi)
-    jobs = [(x, cases, replications, seed) for x in sample]
-    scores = []
-    mapper = executor.map if executor is not None else map
-    for score in mapper(_evaluate, jobs):
-        scores.append(score)
-        if progress:
-            progress()
-    best = sample[int(np.argmin(scores))]
-    scale = hi - lo
-    res = optimize.minimize(
-        lambda z: objective(lo + z * scale, cases, replications, seed),
-        (best - lo) / scale,
-        method="Nelder-Mead",
-        bounds=[(0, 1)] * len(BOX),
-        options={"maxfev": iterations, "xatol": 1e-3, "fatol": 1e-2, "initial_simplex": _simplex((best - lo) / scale)},
-    )
-    x = np.clip(lo + res.x * scale, lo, hi)
-    return dict(zip(BOX, (round(float(v), 4) for v in x))), float(res.fun), min(scores)
-
-
-def _simplex(z0: np.ndarray, step: float = 0.08) -> np.ndarray:
-    pts = [z0]
-    for i in range(len(z0)):
-        z = z0.copy()
-        z[i] = z[i] + step if z[i] + step <= 1 else z[i] - step
-        pts.append(z)
-    return np.array(pts)
+    pool = np.empty((0, len(BOX)))
+    scores = np.empty(0)
+    keep = max(2, int(round(accept * candidates)))
+    for round_ in range(rounds):
+        if round_:
+            kept = pool[np.argsort(scores)[:keep]]
+            spread = 2 * kept.std(axis=0) + 1e-3 * (hi - lo)
+            sample = np.clip(kept[rng.integers(len(kept), size=candidates)] + rng.normal(size=(candidates, len(BOX))) * spread, lo, hi)
+        jobs = [(x, cases, replications, seed) for x in sample]
+        new = []
+        for score in (executor.map if executor is not None else map)(_evaluate, jobs):
+            new.append(score)
+            if progress:
+                progress()
+        pool, scores = np.vstack([pool, sample]), np.concatenate([scores, new])
+    order = np.argsort(scores, kind="stable")[:keep]
+    accepted, kept_scores = pool[order], scores[order]
+    z = (accepted - lo) / (hi - lo)
+    best = int(np.argmin(((z - np.median(z, axis=0)) ** 2).sum(axis=1)))
+    params = dict(zip(BOX, (round(float(v), 4) for v in accepted[best])))
+    return Fit(params, float(kept_scores[best]), accepted, float(kept_scores[-1]))
 
 
 def check(case: Case, runs: pd.DataFrame) -> dict:

@@ -306,7 +306,10 @@ def format_errors(exc: ValidationError, tree: LDict) -> list[str]:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Load, merge and validate; every problem is reported at once as InputError."""
-    tree = load_tree(path)
+    return validate_tree(load_tree(path))
+
+
+def validate_tree(tree: LDict) -> Scenario:
     try:
         return Scenario.model_validate(tree)
     except ValidationError as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,9 +19,10 @@ DEFAULT_CASES = Path("scenarios") / "kp"
 
 @click.command()
 @click.argument("cases", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--reps", type=click.IntRange(min=20), default=400, show_default=True, help="Replications per case and candidate.")
-@click.option("--candidates", type=click.IntRange(min=2), default=64, show_default=True, help="Latin-hypercube candidates.")
-@click.option("--iterations", type=click.IntRange(min=0), default=60, show_default=True, help="Nelder–Mead evaluations.")
+@click.option("--reps", type=click.IntRange(min=20), default=200, show_default=True, help="Replications per case and candidate.")
+@click.option("--candidates", type=click.IntRange(min=4), default=256, show_default=True, help="Latin-hypercube draws from the prior.")
+@click.option("--rounds", type=click.IntRange(min=1), default=3, show_default=True, help="ABC rounds (later ones search around the accepted).")
+@click.option("--accept", type=click.FloatRange(0, 1, min_open=True), default=0.1, show_default=True, help="Share of candidates accepted.")
 @click.option("--check-reps", type=click.IntRange(min=20), default=2000, show_default=True, help="Replications for the final table.")
 @click.option("--seed", type=click.IntRange(min=0), default=2011, show_default=True)
 @click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
@@ -33,7 +33,7 @@ DEFAULT_CASES = Path("scenarios") / "kp"
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @handle_input_errors
-def calibrate(cases, reps, candidates, iterations, check_reps, seed, jobs, out, quiet):
+def calibrate(cases, reps, candidates, rounds, accept, check_reps, seed, jobs, out, quiet):
     """Fit noise, reluctance, amendment step, lobbying and stubbornness scale to all CASES at once.
 
     CASES are scenario files with a `record:` section (default: every such
@@ -50,22 +50,22 @@ def calibrate(cases, reps, candidates, iterations, check_reps, seed, jobs, out, 
         raise InputError(f"no scenario with a 'record:' section among: {', '.join(map(str, paths)) or 'nothing'}")
     out = out or loaded[0].path.parent / "calibration.yaml"
     jobs = jobs or default_jobs()
-    bar = tqdm(total=candidates, desc="calibrating", unit="candidate", disable=quiet, leave=False)
+    bar = tqdm(total=candidates * rounds, desc="calibrating", unit="candidate", disable=quiet, leave=False)
     pool = process_pool(jobs) if jobs > 1 else None
     try:
-        params, score, lhs_best = fit(
-            loaded, reps, candidates, iterations, seed, executor=pool, progress=lambda: bar.update(1)
-        )
+        result = fit(loaded, reps, candidates, accept, rounds, seed, executor=pool, progress=lambda: bar.update(1))
     finally:
         bar.close()
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+    params = result.params
     rows = [check(c, simulate(c, params, check_reps, seed + 1)) for c in loaded]
-    _write(out, params, score, loaded, reps, candidates, iterations, seed)
+    _write(out, result, loaded, reps, candidates, rounds, seed)
     table = pd.DataFrame(rows)
-    click.echo(f"fitted on {len(loaded)} cases: " + ", ".join(f"{k} = {v:g}" for k, v in params.items()))
-    click.echo(f"−log-likelihood {score:.2f} (best Latin-hypercube candidate {lhs_best:.2f}); search box: "
-               + ", ".join(f"{k} {lo:g}–{hi:g}" for k, (lo, hi) in BOX.items()))
+    click.echo(f"fitted on {len(loaded)} cases ({len(result.accepted)} of {candidates * rounds} candidates accepted):")
+    for k, (lo, hi) in BOX.items():
+        a, b = result.interval(k)
+        click.echo(f"  {k:<20} {params[k]:<8g} 80% of accepted: {a:.3g}–{b:.3g}   (prior {lo:g}–{hi:g})")
     click.echo(f"table: {check_reps} fresh replications per case (seed {seed + 1})\n")
     show = table.assign(
         adopted_within_recorded=table.adopted_within_recorded.map("{:.0%}".format),
@@ -77,17 +77,21 @@ def calibrate(cases, reps, candidates, iterations, check_reps, seed, jobs, out, 
         click.echo("warning: some cases miss their target", err=True)
 
 
-def _write(path: Path, params: dict, score: float, cases, reps, candidates, iterations, seed) -> None:
+def _write(path: Path, result, cases, reps, candidates, rounds, seed) -> None:
+    ranges = ", ".join(f"{k} {a:.3g}–{b:.3g}" for k, (a, b) in ((k, result.interval(k)) for k in result.params))
     header = [
         f"# Written by `kpsim calibrate` on {datetime.now(timezone.utc):%Y-%m-%d}; do not edit by hand, re-run it:",
         f"#   {typed_command()}",
-        "# Method: simulated maximum likelihood on common random numbers; Latin-hypercube search",
-        f"# ({candidates} candidates) then Nelder–Mead ({iterations} evaluations), {reps} replications per case.",
-        f"# Seed {seed}. −log-likelihood {score:.3f}." if math.isfinite(score) else f"# Seed {seed}.",
+        "# Method: rejection ABC on a simulated likelihood (kpsim/calibrate.py): a Latin-hypercube",
+        f"# sample of {candidates} candidates from a uniform prior, then {candidates} per further round around",
+        f"# the accepted ({rounds} rounds, ABC population Monte Carlo), {reps} replications per case each,",
+        f"# common random numbers (seed {seed}); the best {len(result.accepted)} accepted",
+        f"# (−log-likelihood ≤ {result.threshold:.3f}); these are the accepted candidate nearest their median.",
+        f"# 80% of accepted candidates: {ranges}.",
         "# Cases: " + ", ".join(c.name for c in cases),
         "# Every KP scenario extends this file, so these values are the default dynamics everywhere.",
     ]
-    body = yaml.safe_dump({"dynamics": {"mode": "agents", **params}}, sort_keys=False)
+    body = yaml.safe_dump({"dynamics": {"mode": "agents", **result.params}}, sort_keys=False)
     tmp = path.with_suffix(".yaml.tmp")
     tmp.write_text("\n".join(header) + "\n" + body)
     os.replace(tmp, path)

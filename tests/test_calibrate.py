@@ -1,0 +1,49 @@
+"""`kpsim calibrate` end to end on a reduced budget, and the pieces it is built from."""
+
+import shutil
+
+import yaml
+from click.testing import CliRunner
+
+from kpsim.calibrate import load_cases, observed_window
+from kpsim.cli import main
+from kpsim.scenario import load_scenario
+
+
+def test_calibrate_runs_end_to_end_and_writes_the_parameters(root, tmp_path):
+    kp = tmp_path / "kp"
+    shutil.copytree(root / "scenarios" / "kp", kp)
+    before = (kp / "calibration.yaml").read_text()
+    res = CliRunner().invoke(
+        main,
+        ["calibrate", "--reps", "20", "--candidates", "6", "--rounds", "2", "--check-reps", "40", "--jobs", "1", "-q"]
+        + [str(p) for p in sorted(kp.glob("*.yaml"))],
+    )
+    assert res.exit_code == 0, res.output
+    for case in ("kp_marange", "kp_definition_reform", "kp_asm", "kp_permanent_secretariat", "kp_car_suspension", "kp_car_resumption"):
+        assert case in res.output
+    assert "pass" in res.output or "FAIL" in res.output
+    after = (kp / "calibration.yaml").read_text()
+    assert after != before and after.startswith("# Written by `kpsim calibrate`")
+    fitted = yaml.safe_load(after)["dynamics"]
+    assert set(fitted) == {"mode", "noise", "reluctance", "amendment_step", "lobbying", "stubbornness_scale"}
+    # every case now runs with the new parameters: they extend the file
+    sc = load_scenario(kp / "marange.yaml")
+    assert sc.dynamics.noise == fitted["noise"]
+
+
+def test_only_files_with_a_record_are_cases(root):
+    cases = load_cases(sorted((root / "scenarios" / "kp").glob("*.yaml")))
+    assert len(cases) == 6  # roster.yaml and calibration.yaml are fragments, skipped
+
+
+def test_recorded_windows(root):
+    windows = {c.name: observed_window(c.scenario.record) for c in load_cases(sorted((root / "scenarios" / "kp").glob("*.yaml")))}
+    assert windows["kp_definition_reform"] == (False, 1, 28)
+    assert windows["kp_marange"] == (True, 3, 7)
+    assert windows["kp_car_suspension"] == (True, 1, 1)
+
+
+def test_no_cases_is_an_input_error(tmp_path):
+    res = CliRunner().invoke(main, ["calibrate", str(tmp_path / "none.yaml")])
+    assert res.exit_code == 2 and "file not found" in res.output

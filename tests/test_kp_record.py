@@ -1,0 +1,86 @@
+"""The bundled KP cases, with the calibrated dynamics, against the public record (issue 3's acceptance).
+
+Each check uses a 95% confidence bound, not the point estimate, so the
+Monte-Carlo error cannot carry a case over its line.
+"""
+
+import pytest
+from scipy import stats
+
+from kpsim.runner import run
+from kpsim.scenario import load_scenario
+from kpsim.survival import kaplan_meier, median_deadlock
+
+REPS = 2000
+
+
+def simulate(root, case):
+    sc = load_scenario(root / "scenarios" / "kp" / f"{case}.yaml")
+    return sc, run(sc, [sc.record.rule], replications=REPS, progress=False).runs
+
+
+def share_bounds(k, n):
+    ci = stats.binomtest(int(k), n).proportion_ci(0.95, method="wilson")
+    return ci.low, ci.high
+
+
+def median_ci(runs):
+    med = median_deadlock(kaplan_meier(runs.meetings.to_numpy(), runs.censored.to_numpy()))
+    return med.value, med.lower, med.upper
+
+
+def adopted_within(runs, k):
+    return int((runs.adopted & (runs.meetings <= k)).sum())
+
+
+def test_definition_reform_stays_blocked_for_28_meetings(root):
+    sc, runs = simulate(root, "definition_reform")
+    assert sc.record.rule == "consensus" and not sc.record.adopted and sc.record.meetings == 28
+    _, high = share_bounds(adopted_within(runs, 28), REPS)
+    assert high <= 0.20  # at least 80% still not adopted after 14 plenaries
+
+
+def test_marange_deal_after_about_five_meetings(root):
+    _, runs = simulate(root, "marange")
+    value, low, high = median_ci(runs)
+    assert low is not None and high is not None and 3 <= low and high <= 7, (value, low, high)
+    low_share, _ = share_bounds(adopted_within(runs, 8), REPS)
+    assert low_share >= 0.70
+
+
+@pytest.mark.parametrize("case,band", [("asm", (2, 6)), ("permanent_secretariat", (1, 6)), ("car_resumption", (3, 7))])
+def test_median_deadlock_within_the_recorded_band(root, case, band):
+    _, runs = simulate(root, case)
+    value, low, high = median_ci(runs)
+    assert low is not None and high is not None and band[0] <= low and high <= band[1], (value, low, high)
+
+
+def test_car_suspension_passes_at_the_first_written_procedure(root):
+    sc, runs = simulate(root, "car_suspension")
+    assert sc.record.rule == "written_procedure"
+    low, _ = share_bounds(adopted_within(runs, 1), REPS)
+    assert low >= 0.90
+
+
+def test_every_kp_case_extends_the_roster_and_the_calibration(root):
+    import yaml
+
+    for case in ("marange", "definition_reform", "asm", "permanent_secretariat", "car_suspension", "car_resumption"):
+        raw = yaml.safe_load((root / "scenarios" / "kp" / f"{case}.yaml").read_text())
+        assert raw["extends"] == ["roster.yaml", "calibration.yaml"]
+        assert "dynamics" not in raw  # one parameter set for all cases: no per-case tuning
+
+
+def test_roster_is_the_sixty_participants_and_three_observers(root):
+    sc = load_scenario(root / "scenarios" / "kp" / "definition_reform.yaml")
+    kinds = [a.kind for a in sc.actors]
+    assert kinds.count("participant") == 60
+    assert {a.id: a.kind for a in sc.actors if a.kind != "participant"} == {
+        "wdc": "industry",
+        "kp_csc": "civil_society",
+        "adpa": "intergovernmental",
+    }
+    production = sum(a.weights.get("production", 0) for a in sc.actors)
+    assert production == pytest.approx(1.0, abs=1e-4)  # carat shares of the 2022 world total (119.96 Mct)
+    russia = next(a for a in sc.actors if a.id == "russia")
+    assert russia.weights["production"] == pytest.approx(41.9 / 119.96, abs=2e-3)  # 35% of 2022 output [P1]
