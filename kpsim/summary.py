@@ -55,6 +55,17 @@ def summarise(runs: pd.DataFrame, horizon: int, meetings_per_year: float) -> pd.
     return pd.DataFrame(rows)
 
 
+class _Percent:
+    """Whole percentages, but one decimal near 0% and 100%, so 0.07% is not printed as 0%."""
+
+    @staticmethod
+    def format(x: float) -> str:
+        return f"{x:.0%}" if 0.01 <= x <= 0.99 or x in (0.0, 1.0) else f"{x:.1%}"
+
+
+PCT = _Percent()
+
+
 def _ci(v, lo, hi, fmt="{:.2f}", nr="not reached") -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return nr
@@ -77,13 +88,13 @@ def format_summary(summary: pd.DataFrame, horizon: int) -> str:
     }
     for r in summary.itertuples(index=False):
         cols["rule"].append(r.rule)
-        cols["adopted"].append(_ci(r.adopted, r.adopted_lo, r.adopted_hi, "{:.0%}"))
+        cols["adopted"].append(_ci(r.adopted, r.adopted_lo, r.adopted_hi, PCT))
         cols["median deadlock (meetings)"].append(_ci(r.median_meetings, r.median_lo, r.median_hi, "{:g}"))
         cols[f"mean ≤{horizon} (meetings)"].append(_ci(r.mean_meetings, r.mean_lo, r.mean_hi, "{:.1f}"))
         cols["median (years)"].append(_ci(r.median_years, r.median_years_lo, r.median_years_hi, "{:g}"))
         cols["mean (years)"].append(_ci(r.mean_years, r.mean_years_lo, r.mean_years_hi, "{:.1f}"))
-        cols["deadlocked at horizon"].append(_ci(r.deadlocked_at_horizon, r.deadlocked_lo, r.deadlocked_hi, "{:.0%}"))
-        cols["text surviving"].append(_ci(r.surviving_share, r.surviving_lo, r.surviving_hi, "{:.0%}", nr="—"))
+        cols["deadlocked at horizon"].append(_ci(r.deadlocked_at_horizon, r.deadlocked_lo, r.deadlocked_hi, PCT))
+        cols["text surviving"].append(_ci(r.surviving_share, r.surviving_lo, r.surviving_hi, PCT, nr="—"))
     widths = {k: max(len(k), *(len(v) for v in vals)) for k, vals in cols.items()}
     lines = ["  ".join(k.ljust(widths[k]) for k in cols)]
     lines.append("  ".join("-" * widths[k] for k in cols))

@@ -262,11 +262,15 @@ def logrank(a_meetings, a_censored, b_meetings, b_censored) -> tuple[float, floa
     tb, cb = _as_inputs(b_meetings, b_censored)
     if ca.all() and cb.all():
         return math.nan, math.nan
-    res = stats.logrank(
-        stats.CensoredData.right_censored(ta, ca),
-        stats.CensoredData.right_censored(tb, cb),
-        alternative="two-sided",
-    )
+    with warnings.catch_warnings():
+        # zero variance (e.g. every run in both groups adopted at the same meeting) gives 0/0:
+        # there is nothing to test, and NaN says so
+        warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+        res = stats.logrank(
+            stats.CensoredData.right_censored(ta, ca),
+            stats.CensoredData.right_censored(tb, cb),
+            alternative="two-sided",
+        )
     return float(res.statistic), float(res.pvalue)
 
 

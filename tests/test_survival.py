@@ -262,3 +262,10 @@ def test_everyone_adopted_at_once_has_a_bounded_median():
     assert (med.value, med.lower, med.upper) == (1.0, 1.0, 1.0)
     # the exact upper limit for 0 survivors out of n: 1 - (alpha/2)^(1/n)
     assert km.upper[0] == pytest.approx(1 - 0.025 ** (1 / 500))
+
+
+def test_logrank_with_nothing_to_test_is_nan_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        stat, p = logrank(np.ones(50), np.zeros(50, bool), np.ones(40), np.zeros(40, bool))
+    assert math.isnan(stat) and math.isnan(p)
