@@ -203,17 +203,20 @@ class ChambersParams(RuleParams):
 @register(
     "chambers",
     ChambersParams,
-    "every chamber (by default governments, industry, civil society) approves by its own threshold q; observers vote",
+    "every chamber (by default governments, industry, civil society) approves by its own threshold q of those taking a side (a chamber where all abstain does not block); observers vote",
     anonymous=False,
 )
 def chambers(stances, electorate, params):
     kinds = np.asarray(electorate.kinds)
     ok = np.ones(len(stances), dtype=bool)
+    anyone = np.zeros(len(stances), dtype=bool)
     for ch in params.chambers:
         cols = np.isin(kinds, ch.kinds)
         sup, obj = _tally(stances[:, cols])
-        ok &= (sup > 0) & _at_least(sup, sup + obj, ch.q)
-    return ok
+        # a chamber where nobody takes a side does not block: abstention never blocks
+        ok &= _at_least(sup, sup + obj, ch.q)
+        anyone |= sup > 0
+    return ok & anyone
 
 
 class WrittenProcedureParams(RuleParams):

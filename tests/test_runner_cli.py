@@ -63,7 +63,7 @@ def test_compare_writes_a_complete_results_folder(toy, tmp_path):
     assert res.exit_code == 0, res.output
     for rule in ("consensus", "three_quarters", "chambers"):
         assert rule in res.output
-    assert {p.name for p in out.iterdir()} == {"runs.csv", "summary.csv", "blockers.csv", "scenario.yaml", "meta.json"}
+    assert {"runs.csv", "summary.csv", "blockers.csv", "scenario.yaml", "meta.json"} <= {p.name for p in out.iterdir()}
     runs = pd.read_csv(out / "runs.csv")
     assert len(runs) == 900 and {"rule", "replication", "adopted", "meetings", "censored", "final_position", "objectors"} <= set(runs)
     assert (runs.meetings <= 20).all() and (runs.censored == ~runs.adopted).all()

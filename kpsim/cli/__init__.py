@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from kpsim import __version__
-from kpsim.cli import calibrate, core
+from kpsim.cli import calibrate, core, table
 from kpsim.cli.common import CommandLineGroup
 
 
@@ -20,5 +20,5 @@ def main():
 
 
 # one line per command module
-for command in (core.validate, core.run_cmd, core.compare, calibrate.calibrate):
+for command in (core.validate, core.run_cmd, core.compare, calibrate.calibrate, table.table):
     main.add_command(command)
