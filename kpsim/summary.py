@@ -14,7 +14,12 @@ import math
 import pandas as pd
 from scipy import stats
 
-from kpsim.survival import kaplan_meier, median_deadlock, restricted_mean, restricted_mean_se
+from kpsim.survival import (
+    kaplan_meier,
+    median_deadlock,
+    restricted_mean,
+    restricted_mean_se,
+)
 
 Z = stats.norm.ppf(0.975)
 
@@ -66,7 +71,7 @@ class _Percent:
 PCT = _Percent()
 
 
-def _ci(v, lo, hi, fmt="{:.2f}", nr="not reached") -> str:
+def format_ci(v, lo, hi, fmt="{:.2f}", nr="not reached") -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return nr
     hi_s = nr if hi is None or (isinstance(hi, float) and math.isnan(hi)) else fmt.format(hi)
@@ -88,13 +93,13 @@ def format_summary(summary: pd.DataFrame, horizon: int) -> str:
     }
     for r in summary.itertuples(index=False):
         cols["rule"].append(r.rule)
-        cols["adopted"].append(_ci(r.adopted, r.adopted_lo, r.adopted_hi, PCT))
-        cols["median deadlock (meetings)"].append(_ci(r.median_meetings, r.median_lo, r.median_hi, "{:g}"))
-        cols[f"mean ≤{horizon} (meetings)"].append(_ci(r.mean_meetings, r.mean_lo, r.mean_hi, "{:.1f}"))
-        cols["median (years)"].append(_ci(r.median_years, r.median_years_lo, r.median_years_hi, "{:g}"))
-        cols["mean (years)"].append(_ci(r.mean_years, r.mean_years_lo, r.mean_years_hi, "{:.1f}"))
-        cols["deadlocked at horizon"].append(_ci(r.deadlocked_at_horizon, r.deadlocked_lo, r.deadlocked_hi, PCT))
-        cols["text surviving"].append(_ci(r.surviving_share, r.surviving_lo, r.surviving_hi, PCT, nr="—"))
+        cols["adopted"].append(format_ci(r.adopted, r.adopted_lo, r.adopted_hi, PCT))
+        cols["median deadlock (meetings)"].append(format_ci(r.median_meetings, r.median_lo, r.median_hi, "{:g}"))
+        cols[f"mean ≤{horizon} (meetings)"].append(format_ci(r.mean_meetings, r.mean_lo, r.mean_hi, "{:.1f}"))
+        cols["median (years)"].append(format_ci(r.median_years, r.median_years_lo, r.median_years_hi, "{:g}"))
+        cols["mean (years)"].append(format_ci(r.mean_years, r.mean_years_lo, r.mean_years_hi, "{:.1f}"))
+        cols["deadlocked at horizon"].append(format_ci(r.deadlocked_at_horizon, r.deadlocked_lo, r.deadlocked_hi, PCT))
+        cols["text surviving"].append(format_ci(r.surviving_share, r.surviving_lo, r.surviving_hi, PCT, nr="—"))
     widths = {k: max(len(k), *(len(v) for v in vals)) for k, vals in cols.items()}
     lines = ["  ".join(k.ljust(widths[k]) for k in cols)]
     lines.append("  ".join("-" * widths[k] for k in cols))

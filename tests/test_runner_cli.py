@@ -118,3 +118,19 @@ def test_help_explains_every_command(command):
 def test_validate_bundled_null_model(root):
     res = CliRunner().invoke(main, ["validate", str(root / "scenarios" / "null_model.yaml")])
     assert res.exit_code == 0 and "60 participants" in res.output
+
+
+def test_table_puts_results_folders_side_by_side(toy, tmp_path):
+    for seed in ("1", "2"):
+        res = CliRunner().invoke(
+            main, ["compare", str(toy), "--reps", "100", "--seed", seed, "--out", str(tmp_path / seed), "-q", "--no-charts"]
+        )
+        assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(main, ["table", str(tmp_path / "1"), str(tmp_path / "2")])
+    assert res.exit_code == 0
+    assert "| case | consensus | three_quarters | chambers |" in res.output
+    summary = pd.read_csv(tmp_path / "1" / "summary.csv")
+    adopted = summary.set_index("rule").adopted["consensus"]
+    row = f"| toy ({tmp_path / '1'}) | "
+    assert row + f"{adopted:.0%}" in res.output or row + f"{adopted:.1%}" in res.output
+    assert CliRunner().invoke(main, ["table", str(tmp_path)]).exit_code == 2  # not a results folder
