@@ -55,6 +55,8 @@ def test_rules_are_paired_on_the_same_draws(toy):
     wide = runs.pivot(index="replication", columns="rule", values="meetings")
     first_cons = wide["consensus"] == 1
     assert first_cons.any() and (wide.loc[first_cons, "three_quarters"] == 1).all()
+    # and replications under one seed are not copies of each other (mesa issue 2835)
+    assert wide["consensus"].nunique() > 3 and runs.final_position.nunique() > 3
 
 
 def test_compare_writes_a_complete_results_folder(toy, tmp_path):
