@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from concurrent.futures import Executor, FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 
@@ -84,7 +85,14 @@ def default_jobs() -> int:
 
 
 def process_pool(jobs: int) -> ProcessPoolExecutor:
-    """Workers forked from a clean server process: safe with threads, cheap to start."""
+    """Workers forked from a clean server process: safe with threads, cheap to start.
+
+    A forkserver re-imports the caller's main script; a script piped on stdin
+    has none to re-import, so that one case falls back to plain fork.
+    """
+    main = getattr(sys.modules.get("__main__"), "__file__", None)
+    if main is not None and not os.path.exists(main):
+        return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["kpsim.runner"])
     return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
