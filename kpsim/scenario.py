@@ -6,14 +6,17 @@ votes of participants, lobbied by observers, can be written down.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from kpsim.fields import NonNeg, Strict, Unit
 from kpsim.rules import RULES
+from kpsim.sweepspec import Sweep
 from kpsim.yamlsource import InputError, LDict, LList, line_of, load_located
 
 
@@ -126,37 +129,50 @@ class Scenario(Strict):
     replications: Annotated[int, Field(ge=1, le=100_000_000)] = 1000
     seed: Annotated[int, Field(ge=0)] = 0
     record: Record | None = None
+    sweep: Sweep | None = None  # what `kpsim sweep` and `kpsim sensitivity` vary
 
     @model_validator(mode="after")
     def _consistent(self):
+        issues = self.issues()
+        if issues:
+            raise PydanticCustomError(
+                "scenario_issues", "{summary}", {"summary": "; ".join(m for _, m in issues), "issues": issues}
+            )
+        return self
+
+    def issues(self) -> list[tuple[tuple, str]]:
+        """Every cross-field problem, each with the path of the field to point at."""
+        out = []
         ids = [a.id for a in self.actors]
-        dup = sorted({i for i in ids if ids.count(i) > 1})
-        if dup:
-            raise ValueError(f"actor ids must be unique; repeated: {', '.join(dup)}")
+        for i, a in enumerate(self.actors):
+            if a.id in ids[:i]:
+                out.append((("actors", i, "id"), f"= {a.id!r} — actor ids must be unique; it is already used"))
         if not any(a.kind == "participant" for a in self.actors):
-            raise ValueError("at least one actor must be of kind participant")
+            out.append((("actors",), "— at least one actor must be of kind participant"))
         if self.proposal.proposer is not None and self.proposal.proposer not in ids:
-            raise ValueError(f"proposal.proposer = {self.proposal.proposer!r} is not an actor id")
+            out.append((("proposal", "proposer"), f"= {self.proposal.proposer!r} — not an actor id"))
         labels = [r.label for r in self.rules]
         if self.record is not None and self.record.rule not in labels:
-            raise ValueError(f"record.rule = {self.record.rule!r} is not one of the scenario's rules: {', '.join(labels)}")
-        dup = sorted({x for x in labels if labels.count(x) > 1})
-        if dup:
-            raise ValueError(f"rule names must be unique; repeated: {', '.join(dup)} (give each a distinct 'name')")
+            out.append((("record", "rule"), f"= {self.record.rule!r} — must be one of the scenario's rules: {', '.join(labels)}"))
         known = {w for a in self.actors for w in a.weights}
         kinds = {a.kind for a in self.actors}
-        for r in self.rules:
-            for chamber in getattr(r, "chambers", []):
+        for i, r in enumerate(self.rules):
+            if r.label in labels[:i]:
+                out.append((("rules", i, "name"), f"= {r.label!r} — rule names must be unique (give each a distinct 'name')"))
+            for j, chamber in enumerate(getattr(r, "chambers", [])):
                 if not kinds & set(chamber.kinds):
-                    raise ValueError(
-                        f"rule {r.label!r}: chamber {chamber.name!r} has no members (no actor of kind {', '.join(chamber.kinds)})"
+                    out.append(
+                        (
+                            ("rules", i, "chambers", j),
+                            f"— chamber {chamber.name!r} has no members (no actor of kind {', '.join(chamber.kinds)})",
+                        )
                     )
             for w in r.weight_names():
                 if w not in known:
-                    raise ValueError(
-                        f"rule {r.label!r} uses weight {w!r}, which no actor has; known weights: {', '.join(sorted(known)) or 'none'}"
+                    out.append(
+                        (("rules", i, "weight"), f"= {w!r} — no actor has this weight; known: {', '.join(sorted(known)) or 'none'}")
                     )
-        return self
+        return out
 
     def rule(self, label: str):
         for r in self.rules:
@@ -207,6 +223,7 @@ def _merge_actors(base: LList, over: LList) -> LList:
             index[item["id"]] = len(out)
         out.append(item)
         out.lines.append(where)
+    out.added = []  # ids this file adds to the ones it extends: a misspelt id would land here
     for item, where in zip(over, over.lines):
         key = item.get("id") if isinstance(item, LDict) else None
         if key in index:
@@ -215,6 +232,9 @@ def _merge_actors(base: LList, over: LList) -> LList:
         else:
             out.append(item)
             out.lines.append(where)
+            if index and key is not None:
+                near = difflib.get_close_matches(str(key), [str(k) for k in index], n=1)
+                out.added.append((key, where, near[0] if near else None))
     return out
 
 
@@ -291,6 +311,11 @@ def format_errors(exc: ValidationError, tree: LDict) -> list[str]:
     out = []
     for err in exc.errors():
         loc = tuple(err["loc"])
+        if err["type"] == "scenario_issues":
+            for sub, message in err["ctx"]["issues"]:
+                fname, line = line_of(tree, loc + sub)
+                out.append(f"{fname}:{line}: {_field(loc + sub, set())} {message}")
+            continue
         if err["type"] == "unknown_field":
             loc = loc + (err["ctx"]["field"],)
         if err["type"] == "union_tag_invalid":
@@ -307,6 +332,15 @@ def format_errors(exc: ValidationError, tree: LDict) -> list[str]:
 def load_scenario(path: str | Path) -> Scenario:
     """Load, merge and validate; every problem is reported at once as InputError."""
     return validate_tree(load_tree(path))
+
+
+def extension_notes(tree: LDict) -> list[str]:
+    """Actors a file adds to the roster it extends, so that a misspelt id does not pass unseen."""
+    notes = []
+    for key, (fname, line), near in getattr(tree.get("actors"), "added", []):
+        hint = f" (did you mean {near!r}?)" if near else ""
+        notes.append(f"{fname}:{line}: note: actor {key!r} is not in the file it extends — added as a new actor{hint}")
+    return notes
 
 
 def validate_tree(tree: LDict) -> Scenario:

@@ -102,12 +102,16 @@ def test_missing_file(tmp_path):
     assert msg == f"{tmp_path / 'nope.yaml'}: file not found"
 
 
-def test_semantic_checks(tmp_path):
-    bad = GOOD.replace("reservation: 0.5", "reservation: 0.5, proposer: zz").replace(
+def test_semantic_checks_point_at_their_lines_all_at_once(tmp_path):
+    bad = GOOD.replace("reservation: 0.5}", "reservation: 0.5, proposer: zz}").replace(
         "- {rule: consensus}", "- {rule: weighted_majority, weight: trade}"
-    )
-    msgs = " ".join(errors_of(write(tmp_path, bad)))
-    assert "proposer = 'zz' is not an actor id" in msgs or "uses weight 'trade'" in msgs
+    ).replace("  - {id: b,", "  - {id: a,")
+    p = write(tmp_path, bad)
+    assert errors_of(p) == [
+        f"{p}:4: actors[1].id = 'a' — actor ids must be unique; it is already used",
+        f"{p}:9: proposal.proposer = 'zz' — not an actor id",
+        f"{p}:11: rules[0].weight = 'trade' — no actor has this weight; known: none",
+    ]
 
 
 def test_extends_merges_actors_by_id_and_reports_lines_in_the_right_file(tmp_path):
@@ -190,3 +194,17 @@ def scenario_files(root):
         for e in [ext] if isinstance(ext, str) else ext:
             fragments.add((f.parent / e).resolve())
     return [f for f in files if f.resolve() not in fragments]
+
+
+def test_a_misspelt_id_in_an_extension_is_pointed_out(tmp_path):
+    write(tmp_path, GOOD, "base.yaml")
+    child = write(tmp_path, "extends: base.yaml\nname: child\nactors:\n  - {id: cc, position: 0.1}\n")
+    res = cli("validate", child)
+    assert res.exit_code == 0
+    assert f"{child}:4: note: actor 'cc' is not in the file it extends — added as a new actor (did you mean 'c'?)" in res.output
+
+
+def test_validate_skips_fragments(tmp_path):
+    frag = write(tmp_path, "actors:\n  - {id: a}\n", "roster.yaml")
+    res = cli("validate", frag)
+    assert res.exit_code == 0 and res.output.startswith(f"skip: {frag} — a fragment")
