@@ -42,6 +42,10 @@ class RuleParams(Strict):
     def weight_names(self) -> list[str]:
         return []
 
+    def voter_kinds(self) -> set[str]:
+        """Whose stance the rule counts: participants, unless a rule gives observers a vote."""
+        return {"participant"}
+
 
 @dataclass(frozen=True)
 class RuleSpec:
@@ -198,6 +202,9 @@ def _default_chambers():
 class ChambersParams(RuleParams):
     rule: Literal["chambers"]
     chambers: list[Chamber] = Field(default_factory=_default_chambers, min_length=1)
+
+    def voter_kinds(self):
+        return {k for ch in self.chambers for k in ch.kinds}
 
 
 @register(

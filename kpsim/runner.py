@@ -161,8 +161,9 @@ def _assemble(scenario, rules, n, size, batches) -> RunResult:
         parts = [batches[(rule, a)] for a in range(0, n, size)]
         cat = {name: np.concatenate([getattr(b, name) for b in parts]) for name in _PER_REPLICATION}
         adopted = cat["adopted"]
-        last = cat["last_stances"]
-        objectors = _objector_lists(last == OBJECT, ids)
+        voters = np.array([kinds[i] in scenario.rule(rule).voter_kinds() for i in ids])
+        objecting = (cat["last_stances"] == OBJECT) & voters  # observers' objections count only where they vote
+        objectors = _objector_lists(objecting, ids)
         meetings = cat["meetings"]
         frames.append(
             pd.DataFrame(
@@ -176,7 +177,7 @@ def _assemble(scenario, rules, n, size, batches) -> RunResult:
                     "years": meetings / per_year,
                     "final_position": cat["final_position"],
                     "surviving_share": np.where(adopted, cat["surviving_share"], np.nan),
-                    "n_objectors": (last == OBJECT).sum(axis=1),
+                    "n_objectors": objecting.sum(axis=1),
                     "objectors": objectors,
                 }
             )

@@ -136,3 +136,14 @@ def test_table_puts_results_folders_side_by_side(toy, tmp_path):
     row = f"| toy ({tmp_path / '1'}) | "
     assert row + f"{adopted:.0%}" in res.output or row + f"{adopted:.1%}" in res.output
     assert CliRunner().invoke(main, ["table", str(tmp_path)]).exit_code == 2  # not a results folder
+
+
+def test_objectors_are_voters_only(tmp_path):
+    hostile = TOY.replace("{id: csc, kind: civil_society, position: 0.9, lobbying: 0.4}", "{id: csc, kind: civil_society, position: 0.0, salience: 1.0}")
+    p = tmp_path / "hostile.yaml"
+    p.write_text(hostile)
+    runs = runner.run(load_scenario(p), replications=400, progress=False).runs
+    named = {rule: {a for row in g.objectors for a in row.split(";") if a} for rule, g in runs.groupby("rule")}
+    assert (runs.n_objectors == runs.objectors.map(lambda s: len([a for a in s.split(";") if a]))).all()
+    assert "csc" in named["chambers"]  # it objects, and under chambers it votes
+    assert "csc" not in named["consensus"] | named["three_quarters"]  # elsewhere its objection is not a vote
