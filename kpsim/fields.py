@@ -26,7 +26,7 @@ NonNeg = Annotated[float, _between(0)]
 class Strict(BaseModel):
     """Unknown keys are errors, with a suggestion: a typo must not become a default."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, validate_default=True)
 
     @model_validator(mode="before")
     @classmethod

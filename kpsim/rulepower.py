@@ -33,7 +33,6 @@ import pandas as pd
 from kpsim.power import power_table, to_integer_weights
 from kpsim.rules import RULES
 from kpsim.scenario import Scenario
-from kpsim.yamlsource import InputError
 
 INDEX_COLUMNS = ["shapley_shubik", "banzhaf_normalized", "banzhaf_absolute"]
 
@@ -53,7 +52,9 @@ class RulePower:
         return not math.isnan(self.coleman_power_to_act)
 
 
-def _ceil(q: Fraction, whole: int) -> int:
+def _ceil(q, whole: int) -> int:
+    """ceil(q * whole), exactly; Fraction(q) because unvalidated defaults arrive as text ("2/3")."""
+    q = Fraction(q)
     return -(-(q.numerator * whole) // q.denominator)
 
 
@@ -71,7 +72,8 @@ def _count_quota(rule, n: int) -> int | None:
     return None
 
 
-def _voters(scenario: Scenario, rule) -> list:
+def voters(scenario: Scenario, rule) -> list:
+    """Who votes under a rule: the participants, or every actor under chambers (participants first)."""
     if rule.rule == "chambers":
         return sorted(scenario.actors, key=lambda a: a.kind != "participant")
     return [a for a in scenario.actors if a.kind == "participant"]
@@ -80,32 +82,28 @@ def _voters(scenario: Scenario, rule) -> list:
 def rule_power(scenario: Scenario, label: str) -> RulePower:
     """Shapley–Shubik, Banzhaf (normalised, absolute) and Coleman's power to act of one rule."""
     rule = scenario.rule(label)
-    voters = _voters(scenario, rule)
-    n = len(voters)
-    frame = pd.DataFrame(
-        {
-            "actor": [a.id for a in voters],
-            "kind": [a.kind for a in voters],
-            "bloc": [a.bloc or "" for a in voters],
-        }
-    )
+    players = voters(scenario, rule)
+    n = len(players)
+    frame = pd.DataFrame({"actor": [a.id for a in players], "kind": [a.kind for a in players], "bloc": [a.bloc or "" for a in players]})
     kind = rule.rule
     if kind == "written_procedure" and rule.min_support > n:
         return _unavailable(frame, label, f"needs {rule.min_support} supporting replies but has {n} participants: never passes")
     if RULES[kind].anonymous and (quota := _count_quota(rule, n)) is not None:
         return _weighted(frame, label, [1] * n, quota, f"[{quota}; 1 × {n}]")
-    if kind == "weighted_majority":
-        weights, total = _integer_weights(voters, rule.weight, label)
-        quota = _ceil(rule.q, total)
-        return _weighted(frame, label, weights, quota, f"[{quota}; {rule.weight} scaled to integers, total {total}]")
-    if kind == "double_majority":
-        weights, total = _integer_weights(voters, rule.weight, label)
+    if kind in ("weighted_majority", "double_majority"):
+        scaled = _integer_weights(players, rule.weight)
+        if scaled is None:
+            return _unavailable(frame, label, f"every participant has weight {rule.weight!r} = 0: no coalition can win")
+        weights, total = scaled
+        if kind == "weighted_majority":
+            quota = _ceil(rule.q, total)
+            return _weighted(frame, label, weights, quota, f"[{quota}; {rule.weight} scaled to integers, total {total}]")
         count_quota, weight_quota = max(1, _ceil(rule.q, n)), _ceil(rule.weight_q, total)
         swings, winning = _double_majority_swings(weights, count_quota, weight_quota)
         game = f"count ≥ {count_quota} of {n} and {rule.weight} ≥ {weight_quota} of {total} (scaled to integers)"
         return _composite(frame.assign(weight=weights), label, game, swings, winning)
     if kind == "chambers":
-        members = [[i for i, a in enumerate(voters) if a.kind in ch.kinds] for ch in rule.chambers]
+        members = [[i for i, a in enumerate(players) if a.kind in ch.kinds] for ch in rule.chambers]
         seen = [i for m in members for i in m]
         if len(seen) != len(set(seen)):
             return _unavailable(frame, label, "its chambers share members, so it is not a product of chamber games")
@@ -131,11 +129,12 @@ def scenario_power(scenario: Scenario, rules: list[str] | None = None) -> pd.Dat
 # ------------------------------------------------------------------ games
 
 
-def _integer_weights(voters, name: str, label: str) -> tuple[np.ndarray, int]:
-    raw = [a.weights.get(name, 0.0) for a in voters]
-    if sum(raw) <= 0:
-        raise InputError(f"rule {label!r}: every participant has weight {name!r} = 0, so no coalition can win")
-    weights, _ = to_integer_weights(raw, sum(raw))
+def _integer_weights(players, name: str) -> tuple[np.ndarray, int] | None:
+    """The weights as integers: shares of their total, exact for simple fractions, else to 1/10,000."""
+    raw = np.array([a.weights.get(name, 0.0) for a in players])
+    if raw.sum() <= 0:
+        return None
+    weights, _ = to_integer_weights(raw / raw.sum(), 0.5)
     return weights, int(weights.sum())
 
 
@@ -192,15 +191,6 @@ def _double_majority_swings(weights: np.ndarray, count_quota: int, weight_quota:
     return [per_value[w] for w in weights.tolist()], winning
 
 
-def _poly_mul(a: list[int], b: list[int]) -> list[int]:
-    out = [0] * (len(a) + len(b) - 1)
-    for i, x in enumerate(a):
-        if x:
-            for j, y in enumerate(b):
-                out[i + j] += x * y
-    return out
-
-
 def _chamber_swings(n: int, members: list[list[int]], quotas: list[int]):
     """Swings by size in 'every chamber c has at least quotas[c] supporters'.
 
@@ -208,19 +198,20 @@ def _chamber_swings(n: int, members: list[list[int]], quotas: list[int]):
     x (x^k for k supporters) of winning coalitions is the product of each
     chamber's winning part and (1 + x)^m for the m actors in no chamber.
     """
-    binom = lambda m: [math.comb(m, k) for k in range(m + 1)]  # noqa: E731
-    wins = [[math.comb(len(m), k) if k >= q else 0 for k in range(len(m) + 1)] for m, q in zip(members, quotas)]
-    dummies = binom(n - sum(len(m) for m in members))
+    poly = lambda coefficients: np.array(coefficients, dtype=object)  # noqa: E731  (exact integers)
+    wins = [poly([math.comb(len(m), k) if k >= q else 0 for k in range(len(m) + 1)]) for m, q in zip(members, quotas)]
+    free = n - sum(len(m) for m in members)
+    dummies = poly([math.comb(free, k) for k in range(free + 1)])
 
     def product(polys):
         out = dummies
         for p in polys:
-            out = _poly_mul(out, p)
-        return out + [0] * (n + 1 - len(out))
+            out = np.convolve(out, p)
+        return [int(x) for x in out] + [0] * (n + 1 - len(out))
 
     swings = [[0] * n for _ in range(n)]
     for c, (m, q) in enumerate(zip(members, quotas)):
-        own = [0] * (q - 1) + [math.comb(len(m) - 1, q - 1)]  # exactly q - 1 of the other members
+        own = poly([0] * (q - 1) + [math.comb(len(m) - 1, q - 1)])  # exactly q - 1 of the other members
         by_size = product([own] + wins[:c] + wins[c + 1 :])
         for i in m:
             swings[i] = by_size[:n]

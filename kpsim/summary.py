@@ -65,7 +65,10 @@ class _Percent:
 
     @staticmethod
     def format(x: float) -> str:
-        return f"{x:.0%}" if 0.01 <= x <= 0.99 or x in (0.0, 1.0) else f"{x:.1%}"
+        if 0.01 <= x <= 0.99 or x in (0.0, 1.0):
+            return f"{x:.0%}"
+        text = f"{x:.1%}"
+        return {"0.0%": "<0.1%", "100.0%": ">99.9%"}.get(text, text)
 
 
 PCT = _Percent()

@@ -128,3 +128,18 @@ def test_two_thirds_of_sixty_is_exactly_forty():
     np.testing.assert_array_equal(decide(row, e, params("qualified_majority", q="2/3")), [True, False])
     # a float threshold is read as the nearest simple fraction, not 0.66666… rounded down
     np.testing.assert_array_equal(decide(row, e, params("qualified_majority", q=2 / 3)), [True, False])
+
+
+def test_default_thresholds_are_exact_fractions():
+    from kpsim.scenario import Scenario
+
+    sc = Scenario.model_validate(
+        {
+            "name": "d",
+            "actors": [{"id": "a"}, {"id": "i", "kind": "industry"}, {"id": "c", "kind": "civil_society"}],
+            "proposal": {},
+            "rules": [{"rule": "qualified_majority"}, {"rule": "chambers"}],
+        }
+    )
+    assert sc.rules[0].q == Fraction(2, 3)
+    assert all(isinstance(ch.q, Fraction) for ch in sc.rules[1].chambers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from kpsim import __version__
-from kpsim.cli import calibrate, core, table
+from kpsim.cli import analysis, app, calibrate, core, sweep, table
 from kpsim.cli.common import CommandLineGroup
 
 
@@ -20,5 +20,5 @@ def main():
 
 
 # one line per command module
-for command in (core.validate, core.run_cmd, core.compare, calibrate.calibrate, table.table):
+for command in (core.validate, core.run_cmd, core.compare, calibrate.calibrate, table.table, analysis.power, analysis.threshold, analysis.charts, analysis.blockers, analysis.report, sweep.sweep_cmd, sweep.sensitivity_cmd, app.app):
     main.add_command(command)

@@ -1,0 +1,174 @@
+"""Sweeps: speed-up with workers, peak memory of a 10⁶-replication sweep, cost per replication.
+
+Run: python3 benchmarks/bench_sweep.py [--quick]
+Prints a Markdown table for the README. Every workload is the null model
+(scenarios/null_model.yaml: 60 coin-flip participants, horizon 5,000), cheap
+per meeting and exactly understood; replications count points × replications
+per point × rules.
+
+1. speed-up: 10⁵ replications (20 points × 5,000, rule two_thirds), run_sweep
+   in this process with one worker, then on a pool of two worker processes
+   (pool start-up included), best of two. Twice: points of equal cost (dynamics.noise,
+   which the null model ignores, at support_probability 0.5), which measures
+   the machinery; and points of unequal cost (support_probability 0.47–0.53:
+   the mean deadlock falls from ~900 to ~30 meetings), where the slowest
+   chunks bound the speed-up;
+2. memory: `kpsim sweep --jobs 2` of 10⁵ and of 10⁶ replications (10 and 100
+   points of support_probability in 0.50–0.60 × 5,000 × both rules) in a
+   subprocess; peak memory of its whole process tree (the sweep, the
+   forkserver and the workers), sampled every 20 ms with psutil: RSS summed
+   (counts pages the processes share once per process: an upper bound) and
+   PSS summed (shared pages split between their processes);
+3. cost per replication: `kpsim sweep --jobs 2` of 10 points × 10,000
+   replications whose points do not differ (dynamics.noise, which the null
+   model ignores), against `kpsim compare --jobs 2 --no-charts` of 100,000
+   replications of the same scenario, both end to end as a user runs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil  # a dependency of dask.distributed
+
+from kpsim.runner import process_pool
+from kpsim.scenario import load_scenario
+from kpsim.sweep import design, run_sweep
+from kpsim.sweepspec import Sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+NULL = ROOT / "scenarios" / "null_model.yaml"
+
+
+def sweep_file(folder: Path, name: str, grid: dict, reps: int, rules: str = "") -> Path:
+    """A scenario that extends the null model with a sweep section."""
+    lines = [f"extends: {NULL}", f"name: {name}"]
+    if rules:
+        lines.append(f"rules: {rules}")
+    lines += ["sweep:", "  grid:"] + [f"    {k}: [{', '.join(f'{v:.4f}' for v in vals)}]" for k, vals in grid.items()]
+    lines.append(f"  replications: {reps}")
+    path = folder / f"{name}.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def speedup(grid: dict, reps: int, tmp: Path, repeat: int = 2) -> tuple[float, float]:
+    """Best of `repeat` wall times, one worker in this process and two worker processes."""
+    sc = load_scenario(NULL)
+    sc = sc.model_copy(update={"sweep": Sweep(grid=grid), "rules": [r for r in sc.rules if r.label == "two_thirds"]})
+    plan = design(sc, replications=reps)
+    one = two = np.inf
+    for _ in range(repeat):
+        t = time.perf_counter()
+        run_sweep(plan, tmp / "one", progress=False, force=True)
+        one = min(one, time.perf_counter() - t)
+        t = time.perf_counter()
+        with process_pool(2) as pool:
+            run_sweep(plan, tmp / "two", pool, workers=2, progress=False, force=True)
+        two = min(two, time.perf_counter() - t)
+    return one, two
+
+
+def tree_memory(proc: psutil.Process) -> tuple[int, int]:
+    """(RSS, PSS) of a process and all its descendants, summed."""
+    rss = pss = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            m = p.memory_full_info()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        rss += m.rss
+        pss += getattr(m, "pss", m.rss)
+    return rss, pss
+
+
+def timed_cli(args: list[str], sample: bool = False) -> tuple[float, tuple[int, int]]:
+    """Wall time of `kpsim ARGS` and, if asked, the peak summed (RSS, PSS) of its process tree."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    t = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "kpsim", *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = (0, 0)
+    if sample:
+        ps = psutil.Process(proc.pid)
+        stop = threading.Event()
+
+        def watch():
+            nonlocal peak
+            while not stop.is_set():
+                try:
+                    rss, pss = tree_memory(ps)
+                    peak = (max(peak[0], rss), max(peak[1], pss))
+                except psutil.NoSuchProcess:
+                    return
+                time.sleep(0.02)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+    _, err = proc.communicate()
+    wall = time.perf_counter() - t
+    if sample:
+        stop.set()
+        watcher.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"kpsim {' '.join(args)} failed:\n{err.decode()}")
+    return wall, peak
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="Ten times fewer replications everywhere (a smoke test, not the README numbers).")
+    args = ap.parse_args()
+    k = 10 if args.quick else 1
+    rows = []
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        n = 20 * (5000 // k)
+        for label, grid in (
+            ("equal-cost points", {"dynamics.noise": [round(v, 3) for v in np.linspace(0.05, 1.0, 20)]}),
+            ("unequal-cost points", {"dynamics.support_probability": [round(v, 4) for v in np.linspace(0.47, 0.53, 20)]}),
+        ):
+            one, two = speedup(grid, 5000 // k, tmp)
+            rows.append((f"speed-up, {n:,} replications, {label}: 1 worker / 2 workers", f"{one:.1f} s / {two:.1f} s", f"{one / two:.2f}×"))
+
+        for points in (10 // k or 1, 100 // k):
+            grid = {"dynamics.support_probability": list(np.linspace(0.50, 0.60, points))}
+            f = sweep_file(tmp, f"mem{points}", grid, 5000)
+            wall, peak = timed_cli(["sweep", str(f), "--jobs", "2", "-q", "--out", str(tmp / f"mem{points}")], sample=True)
+            n = points * 5000 * 2
+            rows.append(
+                (f"memory, {n:,} replications ({points} points), 2 workers", f"{wall:.1f} s",
+                 f"peak RSS {peak[0] / 2**20:,.0f} MiB, PSS {peak[1] / 2**20:,.0f} MiB")
+            )
+
+        reps = 10_000 // k
+        f = sweep_file(tmp, "cost", {"dynamics.noise": list(np.linspace(0.1, 1.0, 10))}, reps)
+        sweep_wall, _ = timed_cli(["sweep", str(f), "--jobs", "2", "-q", "--out", str(tmp / "cost")])
+        compare_wall, _ = timed_cli(["compare", str(NULL), "--reps", str(10 * reps), "--jobs", "2", "-q", "--no-charts", "--out", str(tmp / "compare")])
+        n = 10 * reps * 2
+        per_sweep, per_compare = sweep_wall / n * 1e6, compare_wall / n * 1e6
+        rows.append(
+            (f"cost per replication, {n:,} replications: sweep / compare", f"{per_sweep:.1f} µs / {per_compare:.1f} µs", f"{per_sweep / per_compare:.2f}×")
+        )
+    cpu = platform.processor() or platform.machine()
+    print(
+        f"{cpu}, {psutil.cpu_count(logical=True)} logical cores, Python {platform.python_version()}, null model; "
+        f"load average {load:.1f} before, {os.getloadavg()[0]:.1f} after (other work on the machine slows every row)\n"
+    )
+    print("| workload | time | result |")
+    print("|---|---:|---:|")
+    for name, t, r in rows:
+        print(f"| {name} | {t} | {r} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,255 @@
+"""A sweep's folder: chunks written whole as they come back, so a killed sweep resumes.
+
+    sweep.json                   what the sweep is (a fingerprint of scenario, points, seed,
+                                 replications and kpsim version), its chunking, the command
+    scenario.yaml                the merged scenario, with its sweep section
+    points.csv                   one row per point: its parameter values
+    runs/part-NNNNNN.parquet     one row per replication of chunk N (some points, one rule)
+    summary/part-NNNNNN.parquet  one row per (point, rule) of chunk N; it marks chunk N done
+    summary.csv                  every summary row with its point's values, once all are done
+    meta.json                    written last: the sweep is complete
+
+Every file is written under a temporary name and renamed (os.replace), the
+runs part before the summary part. A kill at any moment therefore leaves each
+chunk either done (both parts) or not done (run again on resume, replacing
+any runs part it had left): no replication is lost or counted twice, and the
+folder never claims to be complete before it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from kpsim import __version__
+from kpsim.results import write_meta
+from kpsim.scenario import scenario_yaml
+from kpsim.yamlsource import InputError
+
+FORMAT = 1
+MANIFEST = "sweep.json"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Points [first, stop) under one rule: one task, one pair of files."""
+
+    index: int
+    group: int
+    rule: str
+    first: int
+    stop: int
+
+
+def fingerprint(plan) -> str:
+    """Equal exactly when two runs would compute the same numbers."""
+    key = {
+        "kpsim": __version__,
+        "scenario": scenario_yaml(plan.base),
+        "parameters": plan.names,
+        "points": plan.points,
+    }
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    frame.to_parquet(tmp, index=False, engine="pyarrow")
+    _replace(tmp, path)
+
+
+def write_text(text: str, path: Path) -> None:
+    """Write whole or not at all: a temporary name, then one rename."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    _replace(tmp, path)
+
+
+class SweepFolder:
+    """The folder of one sweep: what is done, writing a chunk, reading the tables."""
+
+    def __init__(self, path: Path, manifest: dict):
+        self.path = Path(path)
+        self.manifest = manifest
+        self.rules: list[str] = manifest["rules"]
+        self.started = time.time()
+        self._done = {int(p.stem.removeprefix("part-")) for p in (self.path / "summary").glob("part-*.parquet")}
+
+    # ------------------------------------------------------------ opening
+
+    @classmethod
+    def open(cls, path: Path, plan, points_per_chunk: int, force: bool = False, command: str = "") -> "SweepFolder":
+        """Resume the sweep held in `path` (in its own chunking), or start it there; a different sweep there is an input error."""
+        path = Path(path)
+        if force:
+            shutil.rmtree(path, ignore_errors=True)
+        manifest = cls._read_manifest(path) if (path / MANIFEST).is_file() else None
+        fp = fingerprint(plan)
+        if manifest is None:
+            if path.exists() and any(path.iterdir()):
+                raise InputError(f"{path}: folder exists, is not empty and holds no sweep — choose another --out or pass --force")
+            manifest = cls._new_manifest(plan, fp, points_per_chunk, command)
+            path.mkdir(parents=True, exist_ok=True)
+            write_text(json.dumps(manifest, indent=2) + "\n", path / MANIFEST)  # first: the folder is ours from now on
+        elif manifest.get("fingerprint") != fp:
+            raise InputError(
+                f"{path}: holds a different sweep ({_difference(manifest, plan)}) — "
+                "choose another --out, or pass --force to discard it and start again"
+            )
+        for sub in ("runs", "summary"):
+            (path / sub).mkdir(exist_ok=True)
+            for stale in (path / sub).glob(".*.tmp"):
+                stale.unlink()
+        spec = plan.base.model_copy(update={"sweep": plan.spec})
+        write_text(scenario_yaml(spec), path / "scenario.yaml")
+        write_text(plan.table().to_csv(index=False), path / "points.csv")
+        return cls(path, manifest)
+
+    @classmethod
+    def load(cls, path: Path) -> "SweepFolder":
+        """An existing sweep folder, to read (complete or not)."""
+        path = Path(path)
+        if not (path / MANIFEST).is_file():
+            raise InputError(f"{path}: not a sweep folder (no {MANIFEST}) — give a folder written by `kpsim sweep`")
+        return cls(path, cls._read_manifest(path))
+
+    @staticmethod
+    def _read_manifest(path: Path) -> dict:
+        try:
+            manifest = json.loads((path / MANIFEST).read_text())
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{path / MANIFEST}: cannot read ({exc}) — pass --force to start the sweep again") from None
+        if manifest.get("format") != FORMAT:
+            raise InputError(f"{path / MANIFEST}: format {manifest.get('format')!r}, this kpsim reads format {FORMAT}")
+        return manifest
+
+    @staticmethod
+    def _new_manifest(plan, fp: str, per: int, command: str) -> dict:
+        n = len(plan.points)
+        return {
+            "format": FORMAT,
+            "fingerprint": fp,
+            "scenario": plan.base.name,
+            "scenario_file": plan.source,
+            "seed": plan.base.seed,
+            "replications": plan.replications,
+            "horizon": plan.base.calendar.horizon,
+            "rules": plan.rules,
+            "parameters": plan.names,
+            "points": n,
+            "points_per_chunk": per,
+            "chunks": math.ceil(n / per) * len(plan.rules),
+            "kpsim_version": __version__,
+            "command": command,
+            "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+
+    # ------------------------------------------------------------ progress
+
+    def chunks(self) -> list[Chunk]:
+        n, per = self.manifest["points"], self.manifest["points_per_chunk"]
+        out = []
+        for g, first in enumerate(range(0, n, per)):
+            for r, rule in enumerate(self.rules):
+                out.append(Chunk(g * len(self.rules) + r, g, rule, first, min(first + per, n)))
+        return out
+
+    def todo(self) -> list[Chunk]:
+        return [c for c in self.chunks() if c.index not in self._done]
+
+    def _group_done(self, group: int) -> bool:
+        k = len(self.rules)
+        return all(i in self._done for i in range(group * k, (group + 1) * k))
+
+    def points_done(self) -> int:
+        return sum(c.stop - c.first for c in self.chunks()[:: len(self.rules)] if self._group_done(c.group))
+
+    @property
+    def complete(self) -> bool:
+        return (self.path / "meta.json").is_file()
+
+    def status(self) -> str:
+        total = self.manifest["chunks"]
+        if self.complete:
+            return f"complete: {self.manifest['points']:,} points × {len(self.rules)} rules"
+        return f"incomplete: {len(self._done)} of {total} chunks done — run the same `kpsim sweep` command again to resume"
+
+    # ------------------------------------------------------------ writing
+
+    def write(self, chunk: Chunk, runs: pd.DataFrame, summary: pd.DataFrame) -> int:
+        """Write one chunk (runs first, then the summary that marks it done); returns the points it completed."""
+        name = f"part-{chunk.index:06d}.parquet"
+        _write_parquet(runs, self.path / "runs" / name)
+        _write_parquet(summary, self.path / "summary" / name)
+        self._done.add(chunk.index)
+        return chunk.stop - chunk.first if self._group_done(chunk.group) else 0
+
+    def finish(self, plan, workers: int, command: str) -> None:
+        """Once every chunk is done: the joined summary.csv, then meta.json (the sweep is complete)."""
+        if self.complete or self.todo():
+            return
+        table = plan.table().merge(self.summary_parts(), on="point", how="right")
+        write_text(table.to_csv(index=False), self.path / "summary.csv")
+        write_meta(self.path / "meta.json", plan.base, self.rules, workers, self.started, plan.source, command)
+
+    # ------------------------------------------------------------ reading
+
+    def _parts(self, sub: str, columns=None) -> pd.DataFrame:
+        files = sorted((self.path / sub).glob("part-*.parquet"))
+        if sub == "runs":  # a runs part without its summary part is a chunk that did not finish
+            files = [f for f in files if int(f.stem.removeprefix("part-")) in self._done]
+        if not files:
+            return pd.DataFrame(columns=columns)
+        frame = pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
+        order = pd.Categorical(frame["rule"], categories=self.rules, ordered=True)
+        keys = ["point", "_rule"] + (["replication"] if "replication" in frame else [])
+        return frame.assign(_rule=order).sort_values(keys, kind="stable").drop(columns="_rule").reset_index(drop=True)
+
+    def summary_parts(self) -> pd.DataFrame:
+        """One row per (point, rule) done so far, in point then rule order."""
+        return self._parts("summary")
+
+    def runs(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """Every replication done so far, in (point, rule, replication) order: for analysis, whole in memory."""
+        if columns is not None:
+            columns = list(dict.fromkeys(["point", "rule", "replication", *columns]))
+        return self._parts("runs", columns)
+
+    def points(self) -> pd.DataFrame:
+        return pd.read_csv(self.path / "points.csv")
+
+    def summary(self) -> pd.DataFrame:
+        """summary.csv when complete; otherwise what is done so far, joined with the points' values."""
+        if self.complete:
+            return pd.read_csv(self.path / "summary.csv")
+        return self.points().merge(self.summary_parts(), on="point", how="right")
+
+
+def _difference(manifest: dict, plan) -> str:
+    for key, now in (
+        ("scenario", plan.base.name),
+        ("seed", plan.base.seed),
+        ("replications", plan.replications),
+        ("rules", plan.rules),
+        ("parameters", plan.names),
+        ("points", len(plan.points)),
+        ("kpsim_version", __version__),
+    ):
+        if manifest.get(key) != now:
+            return f"{key} {manifest.get(key)!r} there, {now!r} now"
+    return "the scenario or the points' values changed"
