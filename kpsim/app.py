@@ -65,8 +65,9 @@ class PlenaryView(PlenaryModel):
     rule (`rule_note` says so), so every combination of controls shows something.
     """
 
-    def __init__(self, scenario: str = DEFAULT_SCENARIO, rule: str = "consensus", seed: int = 0):
-        sc = bundled()[scenario].model_copy(update={"seed": int(seed)})
+    def __init__(self, scenario_name: str = DEFAULT_SCENARIO, rule: str = "consensus", seed: int = 0):
+        # not `scenario`: SolaraViz's Reset passes mesa's own scenario object under that name
+        sc = bundled()[scenario_name].model_copy(update={"seed": int(seed)})
         labels = [r.label for r in sc.rules]
         self.rule_note = "" if rule in labels else f"Rule {rule!r} is not in this scenario; showing {labels[0]!r}."
         super().__init__(sc, rule if rule in labels else labels[0], replications=1, record=True)
@@ -76,6 +77,7 @@ class PlenaryView(PlenaryModel):
 
 
 def png(fig: Figure) -> bytes:
+    """The figure as the browser shows it: in the house style, at screen resolution."""
     buf = io.BytesIO()
     with house_style():
         fig.savefig(buf, format="png", dpi=100, facecolor="white")
@@ -180,8 +182,7 @@ def text_figure(model: PlenaryModel) -> Figure:
     return fig
 
 
-# ------------------------------------------------------------------ components
-# Plain functions, not solara components: SolaraViz wraps them so that they redraw after every step.
+# ------------------------------------------------------------------ panels
 
 
 def plural(n: float, unit: str) -> str:
@@ -246,7 +247,7 @@ def ComparisonPanel(model: PlenaryModel):
         set_chart((key, png(fig)))
 
     what = f"Every rule of <b>{html.escape(model.spec.name)}</b>, {COMPARISON_REPS} replications each (seed {model.spec.seed}), all on "
-    paragraph([what + "the same random draws: how long does the deadlock last?"])
+    paragraph([what + "the same random draws: how long does the deadlock last?"], "kpsim-comparison")
     solara.Button("Run comparison", color="primary", on_click=run_comparison)
     if chart is not None and chart[0] == key:
         solara.Image(chart[1], width="100%", classes=["kpsim-survival"])
@@ -254,7 +255,7 @@ def ComparisonPanel(model: PlenaryModel):
 
 def model_params() -> dict:
     return {
-        "scenario": {"type": "Select", "value": DEFAULT_SCENARIO, "values": list(bundled()), "label": "Scenario"},
+        "scenario_name": {"type": "Select", "value": DEFAULT_SCENARIO, "values": list(bundled()), "label": "Scenario"},
         "rule": {"type": "Select", "value": "consensus", "values": rule_labels(), "label": "Rule"},
         "seed": {"type": "SliderInt", "value": 0, "min": 0, "max": 999, "step": 1, "label": "Seed"},
     }

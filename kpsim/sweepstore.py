@@ -186,7 +186,7 @@ class SweepFolder:
     def status(self) -> str:
         total = self.manifest["chunks"]
         if self.complete:
-            return f"complete: {self.manifest['points']:,} points × {len(self.rules)} rules"
+            return "complete"
         return f"incomplete: {len(self._done)} of {total} chunks done — run the same `kpsim sweep` command again to resume"
 
     # ------------------------------------------------------------ writing
@@ -237,7 +237,8 @@ class SweepFolder:
         """summary.csv when complete; otherwise what is done so far, joined with the points' values."""
         if self.complete:
             return pd.read_csv(self.path / "summary.csv")
-        return self.points().merge(self.summary_parts(), on="point", how="right")
+        parts = self.summary_parts()
+        return parts if parts.empty else self.points().merge(parts, on="point", how="right")
 
 
 def _difference(manifest: dict, plan) -> str:

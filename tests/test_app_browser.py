@@ -106,10 +106,21 @@ def test_step_through_a_plenary_and_compare_the_rules(server, tmp_path, root):
             settled(page)
             page.screenshot(path=tmp_path / "2_stepped.png")
 
+            # the controls: another scenario, rule and seed take effect on Reset
+            for control, value in (("Scenario", "kp_marange"), ("Rule", "simple_majority")):
+                page.locator(".v-select", has_text=control).click()
+                page.get_by_role("option", name=value, exact=True).click()
+            page.get_by_role("button", name="Reset").click()
+            page.get_by_text("Meeting 0 of 20").wait_for()  # Marange's horizon
+            assert "Rule simple_majority:" in page.locator(".kpsim-decision").inner_text()
+            page.get_by_role("button", name="Step").click()
+            page.get_by_text("Meeting 1 of 20").wait_for()
+
             page.get_by_role("tab", name="Compare the rules").click()
             page.get_by_role("button", name="Run comparison").click()
             chart = page.locator("img.kpsim-survival")
             chart.wait_for()
+            assert "kp_marange" in page.locator(".kpsim-comparison").inner_text()
             assert chart.evaluate("img => img.complete && img.naturalWidth") > 500
             settled(page)
             page.screenshot(path=tmp_path / "3_comparison.png")

@@ -351,6 +351,10 @@ def test_summary_command_tables_a_complete_or_partial_sweep(tmp_path):
     (out / "summary" / "part-000000.parquet").unlink()
     res = CliRunner().invoke(main, ["sweep", "--summary", str(out)])
     assert res.exit_code == 0 and "incomplete:" in res.output and "run the same `kpsim sweep` command again" in res.output
+    for part in (out / "summary").glob("part-*.parquet"):
+        part.unlink()
+    res = CliRunner().invoke(main, ["sweep", "--summary", str(out)])
+    assert res.exit_code == 0 and "incomplete: 0 of" in res.output
     res = CliRunner().invoke(main, ["sweep", "--summary", str(tmp_path)])
     assert res.exit_code == 2 and "not a sweep folder" in res.output
     res = CliRunner().invoke(main, ["sweep", str(p), "--summary", str(out)])
