@@ -203,7 +203,9 @@ def sweep_scenario(scenario: Scenario, qs=DEFAULT_SWEEP) -> Scenario:
     if bad:
         raise InputError(f"thresholds must be above 0 and at most 1; got {', '.join(map(str, bad))}")
     rules = [{"rule": "simple_majority"}] + [{"rule": "qualified_majority", "q": str(q), "name": f"q={q}"} for q in qs]
+    # the record names a rule of the original list; it does not apply to the sweep's rules
     data = scenario.model_dump(mode="json", exclude_none=True) | {"rules": rules}
+    data.pop("record", None)
     return Scenario.model_validate(data, strict=False)
 
 

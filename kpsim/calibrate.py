@@ -171,7 +171,7 @@ def check(case: Case, runs: pd.DataFrame) -> dict:
     return {
         "case": case.name,
         "rule": rec.rule,
-        "recorded": f"{'adopted at' if rec.adopted else 'not adopted after'} {rec.meetings} meetings",
+        "recorded": f"{'adopted at meeting' if rec.adopted else 'not adopted after meeting'} {rec.meetings}",
         "adopted_within_recorded": within_rec,
         "median_meetings": fmt(q[0.5]),
         "interval_80": f"[{fmt(q[0.1])}, {fmt(q[0.9])}]",

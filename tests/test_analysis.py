@@ -179,3 +179,11 @@ def test_blockers_command_prints_a_ranking(tmp_path):
     assert f"1  {first.bloc}" in res.output  # the CSV's first-ranked bloc is printed first
     res = CliRunner().invoke(main, ["blockers", str(out), "--by", "actor", "--top", "2"])
     assert res.exit_code == 0 and "  3  " not in res.output
+
+
+def test_threshold_sweep_of_a_recorded_case_drops_the_record(root):
+    from kpsim.analysis import sweep_scenario
+    from kpsim.scenario import load_scenario
+
+    sc = sweep_scenario(load_scenario(root / "scenarios" / "kp" / "definition_reform.yaml"))
+    assert sc.record is None and [r.label for r in sc.rules][0] == "simple_majority"
