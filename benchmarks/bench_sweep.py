@@ -63,7 +63,7 @@ FIXED_COSTS = """
 import time
 t = time.perf_counter()
 import kpsim.sweep
-from kpsim.runner import process_pool
+from kpsim.pool import process_pool
 imported = time.perf_counter() - t
 if __name__ == "__main__":
     import os

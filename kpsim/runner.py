@@ -7,10 +7,7 @@ same replication under two rules sees the same draws (paired comparisons).
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import sys
-from concurrent.futures import Executor, FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures import Executor, FIRST_EXCEPTION, wait
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +15,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from kpsim.model import PlenaryModel
+from kpsim.pool import process_pool
 from kpsim.rules import OBJECT
 from kpsim.scenario import Scenario
 
@@ -80,24 +78,6 @@ class RunResult:
     runs: pd.DataFrame
     blockers: pd.DataFrame
     meta: dict = field(default_factory=dict)
-
-
-def default_jobs() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def process_pool(jobs: int) -> ProcessPoolExecutor:
-    """Workers forked from a clean server process: safe with threads, cheap to start.
-
-    A forkserver re-imports the caller's main script; a script piped on stdin
-    has none to re-import, so that one case falls back to plain fork.
-    """
-    main = getattr(sys.modules.get("__main__"), "__file__", None)
-    if main is not None and not os.path.exists(main):
-        return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["kpsim.runner"])
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
 
 
 class _InlineExecutor(Executor):

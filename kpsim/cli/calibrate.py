@@ -7,9 +7,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import click
-import pandas as pd
-import yaml
-from tqdm.auto import tqdm
 
 from kpsim.cli.common import handle_input_errors, typed_command
 from kpsim.yamlsource import InputError
@@ -41,8 +38,11 @@ def calibrate(cases, reps, candidates, rounds, accept, check_reps, seed, jobs, o
     inputs are only positions and saliences. Writes the fitted parameters to
     one file that the cases extend, then prints the fit table.
     """
+    import pandas as pd
+    from tqdm.auto import tqdm
+
     from kpsim.calibrate import BOX, check, fit, load_cases, simulate
-    from kpsim.runner import default_jobs, process_pool
+    from kpsim.pool import default_jobs, process_pool
 
     paths = list(cases) or sorted(DEFAULT_CASES.glob("*.yaml"))
     loaded = load_cases(paths)
@@ -78,6 +78,8 @@ def calibrate(cases, reps, candidates, rounds, accept, check_reps, seed, jobs, o
 
 
 def _write(path: Path, result, cases, reps, candidates, rounds, seed) -> None:
+    import yaml
+
     ranges = ", ".join(f"{k} {a:.3g}–{b:.3g}" for k, (a, b) in ((k, result.interval(k)) for k in result.params))
     header = [
         f"# Written by `kpsim calibrate` on {datetime.now(timezone.utc):%Y-%m-%d}; do not edit by hand, re-run it:",

@@ -48,7 +48,8 @@ def _execute(file: Path, rules, reps, seed, jobs, out, force, quiet, charts=True
     """Run, then write the results folder whole; `adapt` rewrites the scenario first (e.g. a threshold sweep)."""
     from kpsim.analysis import Results, write_analysis
     from kpsim.results import atomic_dir, new_run_dir, write_meta, write_table
-    from kpsim.runner import default_jobs, run
+    from kpsim.pool import default_jobs
+    from kpsim.runner import run
     from kpsim.scenario import load_scenario, scenario_yaml
     from kpsim.summary import format_summary, summarise
 

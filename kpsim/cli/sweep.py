@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from kpsim.cli.common import handle_input_errors, run_options, typed_command
+from kpsim.pool import warm_up
 from kpsim.yamlsource import InputError
 
 SCHEDULER_HELP = "Dask scheduler, tcp://HOST:PORT: run on that cluster instead of local processes (--jobs is then ignored)."
@@ -46,7 +47,7 @@ def executor_for(scheduler: str | None, jobs: int | None, quiet: bool = False):
         finally:
             client.close()
         return
-    from kpsim.runner import default_jobs, process_pool
+    from kpsim.pool import default_jobs, process_pool
 
     jobs = jobs or default_jobs()
     if jobs == 1:
@@ -114,6 +115,8 @@ def sweep_cmd(file, summary_dir, scheduler, rows, reps, seed, jobs, out, force, 
     an interruption, even a kill, and it continues where it stopped. --reps is
     per point and rule.
     """
+    if not scheduler and not summary_dir:
+        warm_up(jobs)  # the worker server imports kpsim while this process does
     from kpsim.sweep import design, run_sweep
     from kpsim.sweepstore import SweepFolder
 
@@ -195,6 +198,8 @@ def sensitivity_cmd(file, samples, trajectories, scheduler, reps, seed, jobs, ou
 
     import pandas as pd
 
+    if not scheduler:
+        warm_up(jobs)  # the worker server imports kpsim while this process does
     from kpsim import sensitivity as sa
     from kpsim.analysis import Results
     from kpsim.plots import save

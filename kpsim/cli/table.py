@@ -5,27 +5,34 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from kpsim.cli.common import handle_input_errors
-from kpsim.summary import PCT, format_ci
 from kpsim.yamlsource import InputError
 
-METRICS = {
-    "median": ("median deadlock, meetings [95% CI]", "median_meetings", "median_lo", "median_hi", "{:g}", "not reached"),
-    "adopted": ("share adopted within the horizon [95% CI]", "adopted", "adopted_lo", "adopted_hi", PCT, "—"),
-    "surviving": (
-        "share of the text surviving, among adopted [95% CI]",
-        "surviving_share",
-        "surviving_lo",
-        "surviving_hi",
-        PCT,
-        "—",
-    ),
-}
+
+def _metrics():
+    """(title, value, low, high, format, when missing) per table; imported late to keep `kpsim` quick to start."""
+    from kpsim.summary import PCT
+
+    return {
+        "median": ("median deadlock, meetings [95% CI]", "median_meetings", "median_lo", "median_hi", "{:g}", "not reached"),
+        "adopted": ("share adopted within the horizon [95% CI]", "adopted", "adopted_lo", "adopted_hi", PCT, "—"),
+        "surviving": (
+            "share of the text surviving, among adopted [95% CI]",
+            "surviving_share",
+            "surviving_lo",
+            "surviving_hi",
+            PCT,
+            "—",
+        ),
+    }
 
 
 def markdown_tables(folders: list[Path]) -> str:
+    import pandas as pd
+
+    from kpsim.summary import format_ci
+
     summaries = []
     for folder in folders:
         path = Path(folder) / "summary.csv"
@@ -41,7 +48,7 @@ def markdown_tables(folders: list[Path]) -> str:
     data = pd.concat(summaries, ignore_index=True)
     rules = list(dict.fromkeys(data.rule))
     out = []
-    for title, value, lo, hi, fmt, missing in METRICS.values():
+    for title, value, lo, hi, fmt, missing in _metrics().values():
         out.append(f"**{title}**\n")
         out.append("| case | " + " | ".join(rules) + " |")
         out.append("|---|" + "---|" * len(rules))

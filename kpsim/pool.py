@@ -1,0 +1,42 @@
+"""Local worker processes, kept free of heavy imports so a command can start them first.
+
+Workers fork from a forkserver that has imported kpsim once: safe with the
+threads numpy's BLAS starts, and cheap per worker. Starting that server is
+the slow part (it imports numpy, scipy, pandas, mesa: about a second), so
+`warm_up` lets a command begin it while the command itself is still
+importing the same modules on the other core.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _context():
+    # a forkserver re-imports the caller's main script; a script piped on stdin has none
+    # to re-import, so that one case falls back to plain fork
+    main = getattr(sys.modules.get("__main__"), "__file__", None)
+    if main is not None and not os.path.exists(main):
+        return multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["kpsim.runner"])
+    return ctx
+
+
+def warm_up(jobs: int | None) -> None:
+    """Start the forkserver now, in the background, if workers will be needed."""
+    if (jobs or default_jobs()) > 1 and _context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+def process_pool(jobs: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=_context())
