@@ -36,7 +36,7 @@ from kpsim.runner import run
 from kpsim.scenario import Scenario, _message
 from kpsim.summary import summarise
 from kpsim.sweepspec import Sweep
-from kpsim.sweepstore import SweepFolder
+from kpsim.sweepstore import SweepFolder, parquet_bytes
 from kpsim.yamlsource import InputError, LDict, line_of
 
 SECTIONS = ("dynamics", "proposal", "calendar")  # path: section.field
@@ -269,8 +269,8 @@ def _point_error(err, names, paths, values, spec, where) -> str:
 # ---------------------------------------------------------------- one chunk, on a worker
 
 
-def run_chunk(base: Scenario, keys: list[tuple], points: list[tuple], first: int, rule: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Points first, first+1, … under one rule: the rows `kpsim compare` would give, and their summary."""
+def run_chunk(base: Scenario, keys: list[tuple], points: list[tuple], first: int, rule: str) -> tuple[bytes, bytes]:
+    """Points first, first+1, … under one rule: the rows `kpsim compare` would give, and their summary, as Parquet."""
     runs, summaries = [], []
     for point, values in enumerate(points, start=first):
         sc = point_scenario(base, keys, values)
@@ -280,7 +280,7 @@ def run_chunk(base: Scenario, keys: list[tuple], points: list[tuple], first: int
         summary = summarise(frame, sc.calendar.horizon, sc.calendar.meetings_per_year)
         summary.insert(0, "point", np.int64(point))
         summaries.append(summary)
-    return pd.concat(runs, ignore_index=True), pd.concat(summaries, ignore_index=True)
+    return parquet_bytes(pd.concat(runs, ignore_index=True)), parquet_bytes(pd.concat(summaries, ignore_index=True))
 
 
 # ---------------------------------------------------------------- the whole sweep

@@ -18,6 +18,8 @@ folder never claims to be complete before it is.
 
 from __future__ import annotations
 
+import io
+
 import hashlib
 import json
 import math
@@ -67,9 +69,16 @@ def _replace(tmp: Path, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+def parquet_bytes(frame: pd.DataFrame) -> bytes:
+    """Encoded where the chunk ran: the worker pays for it, and less crosses the wire."""
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False, engine="pyarrow")
+    return buffer.getvalue()
+
+
+def _write_parquet(data: bytes, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    frame.to_parquet(tmp, index=False, engine="pyarrow")
+    tmp.write_bytes(data)
     _replace(tmp, path)
 
 
@@ -191,7 +200,7 @@ class SweepFolder:
 
     # ------------------------------------------------------------ writing
 
-    def write(self, chunk: Chunk, runs: pd.DataFrame, summary: pd.DataFrame) -> int:
+    def write(self, chunk: Chunk, runs: bytes, summary: bytes) -> int:
         """Write one chunk (runs first, then the summary that marks it done); returns the points it completed."""
         name = f"part-{chunk.index:06d}.parquet"
         _write_parquet(runs, self.path / "runs" / name)
