@@ -35,10 +35,12 @@ def handle_input_errors(fn):
     return wrapper
 
 
-def run_options(fn):
+def run_options(fn=None, *, out_default: str = "results/<scenario>/<run-id>/", reps_help: str = "Replications per rule (default: the scenario's)."):
     """--reps, --seed, --jobs, --out, --force, --quiet: the same on every command that runs replications."""
+    if fn is None:
+        return lambda f: run_options(f, out_default=out_default, reps_help=reps_help)
     opts = [
-        click.option("--reps", type=click.IntRange(min=1), help="Replications per rule (default: the scenario's)."),
+        click.option("--reps", type=click.IntRange(min=1), help=reps_help),
         click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the scenario's)."),
         click.option(
             "--jobs", type=click.IntRange(min=1), help="Worker processes (default: all cores). Results do not depend on it."
@@ -46,7 +48,7 @@ def run_options(fn):
         click.option(
             "--out",
             type=click.Path(file_okay=False, path_type=Path),
-            help="Results folder (default: results/<scenario>/<run-id>/).",
+            help=f"Results folder (default: {out_default}).",
         ),
         click.option("--force", is_flag=True, help="Replace --out if it already holds results."),
         click.option("--quiet", "-q", is_flag=True, help="No progress bar."),

@@ -104,7 +104,7 @@ def load_with_tree(file: Path):
 )
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help=SCHEDULER_HELP)
 @click.option("--rows", type=click.IntRange(min=1), default=20, show_default=True, help="Points shown in the printed table.")
-@run_options
+@run_options(out_default="results/<scenario>/sweep/", reps_help="Replications per point and rule (default: the sweep section's, else the scenario's).")
 @handle_input_errors
 def sweep_cmd(file, summary_dir, scheduler, rows, reps, seed, jobs, out, force, quiet):
     """Run every point of the `sweep:` section of scenario FILE under every rule; resumable.
@@ -180,7 +180,7 @@ def _power_of_two(ctx, param, value):
 @click.option("--trajectories", type=click.IntRange(min=2), default=10, show_default=True,
               help="Morris trajectories r: r × (parameters + 1) points.")
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help=SCHEDULER_HELP)
-@run_options
+@run_options(out_default="results/<scenario>/sensitivity/")
 @handle_input_errors
 def sensitivity_cmd(file, samples, trajectories, scheduler, reps, seed, jobs, out, force, quiet):
     """Sobol' indices (Morris as a screen) of the median deadlock and the share adopted, per rule.
