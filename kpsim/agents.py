@@ -48,7 +48,7 @@ class Actor(mesa.Agent):
             out = yes.view(np.int8) << 1  # True -> 2, False -> 0
             out -= 1  # SUPPORT = 1, OBJECT = -1
             return out
-        x = model.positions[rows] if model.positions.shape[0] > 1 else model.positions
+        x = model.positions_at(rows)
         text = model.text[rows, None]
         gain = np.abs(model.status_quo - x) - np.abs(text - x)
         if model.dynamics.noise > 0:

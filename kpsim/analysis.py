@@ -24,7 +24,7 @@ from kpsim.survival import pairwise_logrank
 from kpsim.yamlsource import InputError
 
 RESULT_FILES = ("runs.csv", "summary.csv", "blockers.csv", "scenario.yaml", "meta.json")
-RUN_COLUMNS = ["rule", "replication", "adopted", "abandoned", "censored", "meetings", "surviving_share", "objectors"]
+RUN_COLUMNS = ["rule", "replication", "adopted", "abandoned", "censored", "meetings", "surviving_share", "n_objectors", "objectors"]
 
 
 @dataclass
@@ -209,17 +209,15 @@ def sweep_scenario(scenario: Scenario, qs=DEFAULT_SWEEP) -> Scenario:
     return Scenario.model_validate(data, strict=False)
 
 
-def outvoted(runs: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+def outvoted(runs: pd.DataFrame) -> pd.DataFrame:
     """Per rule: mean voters objecting at adoption, over adopted replications, with a 95% interval.
 
-    Counted from the `objectors` lists, not `n_objectors`, which includes
-    observers: they have no vote (except under chambers), so they are never outvoted.
+    `n_objectors` counts voters only (observers where a rule gives them a vote), so it is
+    exactly the number outvoted when the text passed.
     """
     rows = []
     for rule, g in runs.groupby("rule", sort=False):
-        ids = {a.id for a in voters(scenario, scenario.rule(rule))}
-        patterns = g.loc[g["adopted"], "objectors"].fillna("").value_counts()
-        counts = np.repeat([sum(i in ids for i in p.split(";") if i) for p in patterns.index], patterns.to_numpy())
+        counts = g.loc[g["adopted"], "n_objectors"].to_numpy(dtype=float)
         mean = counts.mean() if counts.size else math.nan
         half = Z * counts.std(ddof=1) / math.sqrt(counts.size) if counts.size > 1 else math.nan
         rows.append({"rule": rule, "outvoted": mean, "outvoted_lo": mean - half, "outvoted_hi": mean + half})
@@ -239,7 +237,7 @@ def threshold_table(results: Results) -> pd.DataFrame:
     table = results.summary[results.summary["rule"].map(lambda r: q.get(r) is not None)][cols]
     if len(table) < 2:
         return pd.DataFrame()
-    table = table.merge(outvoted(results.runs, results.scenario), on="rule")
+    table = table.merge(outvoted(results.runs), on="rule")
     table.insert(1, "q", [float(q[r]) for r in table["rule"]])
     table.insert(2, "threshold", [threshold_label(rules[r]) for r in table["rule"]])
     strict = table["threshold"] == "> 1/2"  # a strict majority is the stricter rule at q = 1/2

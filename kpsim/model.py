@@ -136,6 +136,10 @@ class PlenaryModel(mesa.Model):
         if self.active.size == 0 or self.meeting >= self.spec.calendar.horizon:
             self.running = False
 
+    def positions_at(self, rows: np.ndarray) -> np.ndarray:
+        """Positions of these replications; one shared row when positions do not vary by replication."""
+        return self.positions[rows] if self.positions.shape[0] > 1 else self.positions
+
     def chair_amends(self, rows: np.ndarray) -> None:
         """After a failed meeting the chair moves the text toward those who did not support it.
 
@@ -145,7 +149,7 @@ class PlenaryModel(mesa.Model):
         """
         p = self.n_participants  # the chair answers participants' objections, not observers'
         last = self.stances[rows, :p]
-        x = (self.positions[rows] if self.positions.shape[0] > 1 else self.positions)[:, :p]
+        x = self.positions_at(rows)[:, :p]
         sal = self.salience[:p]
         w = np.where(last == OBJECT, sal, 0.0)
         none = w.sum(axis=1) == 0

@@ -82,7 +82,7 @@ def headline(results: Results) -> str:
     cal = results.scenario.calendar
     s = results.summary.set_index("rule")
     rules = {r.label: r for r in results.scenario.rules}
-    out = outvoted(results.runs, results.scenario).set_index("rule")
+    out = outvoted(results.runs).set_index("rule")
     base = baseline_rule(results)
     b = s.loc[base]
     others = [r for r in results.rules if r != base]
@@ -113,7 +113,7 @@ def headline(results: Results) -> str:
 def summary_rows(results: Results) -> pd.DataFrame:
     """The summary table as the brief prints it: figures with 95% intervals."""
     h = results.scenario.calendar.horizon
-    out = outvoted(results.runs, results.scenario).set_index("rule")
+    out = outvoted(results.runs).set_index("rule")
     rows = []
     for r in results.summary.itertuples(index=False):
         o = out.loc[r.rule]

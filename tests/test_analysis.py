@@ -76,7 +76,7 @@ def test_heavy_censoring_reports_not_reached(root):
     table = threshold_table(res).set_index("threshold")
     assert math.isnan(table.loc["unanimity", "median_meetings"]) and math.isnan(table.loc["unanimity", "surviving_share"])
     assert res.runs[res.runs.rule == "q=1"].censored.all()
-    assert math.isnan(outvoted(res.runs, res.scenario).set_index("rule").loc["q=1", "outvoted"])
+    assert math.isnan(outvoted(res.runs).set_index("rule").loc["q=1", "outvoted"])
 
 
 def test_sweep_scenario_pairs_every_threshold_on_one_run(root):
