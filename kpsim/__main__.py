@@ -1,3 +1,3 @@
-from kpsim.cli import main
+from kpsim.cli import run
 
-main()
+run()

@@ -19,24 +19,25 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def _context():
+def _context(preload: str):
     # a forkserver re-imports the caller's main script; a script piped on stdin has none
     # to re-import, so that one case falls back to plain fork
     main = getattr(sys.modules.get("__main__"), "__file__", None)
     if main is not None and not os.path.exists(main):
         return multiprocessing.get_context("fork")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["kpsim.runner"])
+    ctx.set_forkserver_preload([preload])
     return ctx
 
 
-def warm_up(jobs: int | None) -> None:
-    """Start the forkserver now, in the background, if workers will be needed."""
-    if (jobs or default_jobs()) > 1 and _context().get_start_method() == "forkserver":
+def warm_up(jobs: int | None, preload: str) -> None:
+    """Start the forkserver now, in the background, if workers will be needed: it imports `preload`, the module the workers' tasks live in."""
+    if (jobs or default_jobs()) > 1 and _context(preload).get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
         forkserver.ensure_running()
 
 
-def process_pool(jobs: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=_context())
+def process_pool(jobs: int, preload: str = "kpsim.runner") -> ProcessPoolExecutor:
+    """Workers whose tasks live in module `preload`, imported once by the forkserver (if not already running)."""
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=_context(preload))

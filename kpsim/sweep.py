@@ -10,8 +10,9 @@ Every point runs on the scenario's seed: replication i sees the same draws at
 every point, so differences between points are paired, like differences
 between rules (common random numbers). Each point is run by kpsim.runner.run,
 so its rows are those `kpsim compare` writes. Work goes out in chunks (whole
-points, one rule) on any `concurrent.futures.Executor`, a few per worker at a
-time, and each chunk is written to disk as soon as it is back
+points, one rule) on any `concurrent.futures.Executor` (and to this process,
+which is one of the local workers), a few per worker at a time, and each
+chunk is written to disk as soon as it is back
 (kpsim.sweepstore), so memory stays flat and a killed sweep resumes.
 """
 
@@ -22,6 +23,7 @@ import itertools
 import math
 import types
 import typing
+from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Executor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -290,7 +292,8 @@ def run_sweep(
     plan: Design,
     folder: Path,
     executor: Executor | None = None,
-    workers: int = 1,
+    workers: int = 0,
+    here: bool | None = None,
     progress: bool = True,
     force: bool = False,
     command: str = "",
@@ -298,46 +301,59 @@ def run_sweep(
 ):
     """Run what `folder` does not hold yet, writing each chunk as it comes back; returns the folder.
 
-    Without an executor the chunks run here, one at a time. At most
-    2 × `workers` chunks are out at once, so memory stays flat; the first
+    Chunks run on `executor` (`workers` at once) and, if `here` (the default
+    without an executor), in this process too: with local worker processes
+    this process is one of the workers, so it computes while the others are
+    still starting. The main thread only hands out chunks and writes what
+    comes back, so no worker waits for it. Each of the `workers` holds at most
+    two chunks (one running, one queued) and, near the end, one, so memory
+    stays flat and no worker idles while another still has a queue; the first
     error of any chunk stops the sweep (what was written stays written).
     A chunk holds whole points, about `chunk_replications` replications of
     one rule, and at least 8 chunks per worker when there are enough points
     (cost varies from point to point: small chunks balance the load);
     a resumed sweep keeps the chunking it started with.
     """
-    per = max(1, min(chunk_replications // plan.replications, math.ceil(len(plan.points) / (8 * max(1, workers)))))
+    here = executor is None if here is None else here
+    if executor is None and not here:
+        raise ValueError("nothing to run the chunks on: give an executor, or here=True")
+    parallel = workers * (executor is not None) + here
+    per = max(1, min(chunk_replications // plan.replications, len(plan.points) // (8 * parallel)))
     store = SweepFolder.open(folder, plan, per, force=force, command=command)
     keys = [_resolve(plan.base, name)[0] for name in plan.names]
-    todo = iter(store.todo())
-    own = executor is None
-    executor = ThreadPoolExecutor(1) if own else executor
+    todo = deque(store.todo())
+    local = ThreadPoolExecutor(1, thread_name_prefix="kpsim-sweep") if here else None
+    lanes = {ex: n for ex, n in ((local, 1), (executor, workers)) if ex is not None}  # executor: its workers
+    held = dict.fromkeys(lanes, 0)
+    pending = {}  # future: (chunk, executor)
     bar = tqdm(total=len(plan.points), initial=store.points_done(), unit="point", desc=plan.base.name, disable=not progress, leave=False)
-    pending = {}
 
-    def submit() -> bool:
-        chunk = next(todo, None)
-        if chunk is None:
-            return False
-        pts = plan.points[chunk.first : chunk.stop]
-        pending[executor.submit(run_chunk, plan.base, keys, pts, chunk.first, chunk.rule)] = chunk
-        return True
+    def fill():
+        for ex, n in lanes.items():
+            depth = n if ex is local or len(todo) < parallel else 2 * n
+            while held[ex] < depth and todo:
+                chunk = todo.popleft()
+                pts = plan.points[chunk.first : chunk.stop]
+                pending[ex.submit(run_chunk, plan.base, keys, pts, chunk.first, chunk.rule)] = (chunk, ex)
+                held[ex] += 1
 
     try:
-        while len(pending) < 2 * max(1, workers) and submit():
-            pass
+        fill()
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            results = []
             for fut in done:
-                chunk = pending.pop(fut)
-                runs, summary = fut.result()  # a worker's error is raised here, at once
+                chunk, ex = pending.pop(fut)
+                held[ex] -= 1
+                results.append((chunk, fut.result()))  # a worker's error is raised here, at once
+            fill()  # before writing: workers go on while this thread writes
+            for chunk, (runs, summary) in results:
                 bar.update(store.write(chunk, runs, summary))
-                submit()
     finally:
         for fut in pending:
             fut.cancel()
         bar.close()
-        if own:
-            executor.shutdown(wait=True, cancel_futures=True)
-    store.finish(plan, workers, command)
+        if local is not None:
+            local.shutdown(wait=True, cancel_futures=True)
+    store.finish(plan, parallel, command)
     return store

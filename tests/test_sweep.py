@@ -203,25 +203,31 @@ def test_null_model_deadlock_is_geometric_with_mean_one_over_p_to_the_n(tmp_path
 # ---------------------------------------------------------------- streaming, resuming, executors
 
 
-def test_in_flight_chunks_are_bounded_and_layout_does_not_change_results(tmp_path):
+@pytest.mark.parametrize("here", [False, True])
+def test_in_flight_chunks_are_bounded_and_layout_does_not_change_results(tmp_path, here):
     plan = plan_of(write(tmp_path, TOY), replications=60)
 
     class Counting(ThreadPoolExecutor):
         def __init__(self):
             super().__init__(2)
-            self.out = self.peak = 0
+            self.out = self.peak = self.calls = 0
 
         def submit(self, fn, *args):
             self.out += 1
+            self.calls += 1
             self.peak = max(self.peak, self.out)
             fut = super().submit(fn, *args)
             fut.add_done_callback(lambda _: setattr(self, "out", self.out - 1))
             return fut
 
     with Counting() as ex:
-        store = run_sweep(plan, tmp_path / "small", ex, workers=2, progress=False, chunk_replications=60)
+        store = run_sweep(plan, tmp_path / "small", ex, workers=2, here=here, progress=False, chunk_replications=60)
     assert store.manifest["points_per_chunk"] == 1 and store.manifest["chunks"] == 48
     assert ex.peak <= 4  # 2 × workers, however many chunks there are
+    if here:  # this process took some of the chunks, the executor the rest
+        assert 0 < ex.calls < 48
+    else:
+        assert ex.calls == 48
     run_sweep(plan, tmp_path / "big", progress=False)
     assert SweepFolder.load(tmp_path / "big").manifest["points_per_chunk"] > 1
     for a, b in zip(tables(tmp_path / "small"), tables(tmp_path / "big")):

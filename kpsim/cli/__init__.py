@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import click
 
 from kpsim import __version__
@@ -22,3 +24,11 @@ def main():
 # one line per command module
 for command in (core.validate, core.run_cmd, core.compare, calibrate.calibrate, table.table, analysis.power, analysis.threshold, analysis.charts, analysis.blockers, analysis.report, sweep.sweep_cmd, sweep.sensitivity_cmd, app.app):
     main.add_command(command)
+
+
+def run():
+    """The console command: `main`, then an exit that does not scan every object numpy, pandas and scipy made at import (~0.2 s)."""
+    try:
+        main()
+    finally:
+        gc.freeze()

@@ -24,7 +24,7 @@ CONNECT_TIMEOUT = "10s"
 
 @contextmanager
 def executor_for(scheduler: str | None, jobs: int | None, quiet: bool = False):
-    """(executor, workers): a Dask cluster's, local worker processes, or (None, 1) to run in this process."""
+    """(executor, workers, here): a Dask cluster and its threads; or `jobs` local processes, this one and jobs − 1 others."""
     if scheduler:
         try:
             from distributed import Client
@@ -43,7 +43,7 @@ def executor_for(scheduler: str | None, jobs: int | None, quiet: bool = False):
                 except TimeoutError:
                     raise InputError(f"--scheduler {scheduler}: no worker joined — start some with `dask worker {scheduler}`") from None
             _check_workers(client, scheduler)
-            yield client.get_executor(pure=False), sum(client.nthreads().values())
+            yield client.get_executor(pure=False), sum(client.nthreads().values()), False
         finally:
             client.close()
         return
@@ -51,11 +51,11 @@ def executor_for(scheduler: str | None, jobs: int | None, quiet: bool = False):
 
     jobs = jobs or default_jobs()
     if jobs == 1:
-        yield None, 1
+        yield None, 0, True
         return
-    pool = process_pool(jobs)
+    pool = process_pool(jobs - 1, "kpsim.sweep")
     try:
-        yield pool, jobs
+        yield pool, jobs - 1, True
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -116,7 +116,7 @@ def sweep_cmd(file, summary_dir, scheduler, rows, reps, seed, jobs, out, force, 
     per point and rule.
     """
     if not scheduler and not summary_dir:
-        warm_up(jobs)  # the worker server imports kpsim while this process does
+        warm_up(jobs, "kpsim.sweep")  # the worker server imports kpsim while this process does
     from kpsim.sweep import design, run_sweep
     from kpsim.sweepstore import SweepFolder
 
@@ -130,8 +130,8 @@ def sweep_cmd(file, summary_dir, scheduler, rows, reps, seed, jobs, out, force, 
     scenario, tree = load_with_tree(file)
     plan = design(scenario, tree, replications=reps, seed=seed, source=str(file))
     out = out or Path("results") / scenario.name / "sweep"
-    with resumable(out), executor_for(scheduler, jobs, quiet) as (executor, workers):
-        store = run_sweep(plan, out, executor, workers, progress=not quiet, force=force, command=typed_command())
+    with resumable(out), executor_for(scheduler, jobs, quiet) as (executor, workers, here):
+        store = run_sweep(plan, out, executor, workers, here, progress=not quiet, force=force, command=typed_command())
     click.echo(sweep_report(store, rows))
     click.echo(f"\nresults: {out}/ (runs/ and summary/ as Parquet; summary.csv, points.csv)")
 
@@ -199,7 +199,7 @@ def sensitivity_cmd(file, samples, trajectories, scheduler, reps, seed, jobs, ou
     import pandas as pd
 
     if not scheduler:
-        warm_up(jobs)  # the worker server imports kpsim while this process does
+        warm_up(jobs, "kpsim.sweep")  # the worker server imports kpsim while this process does
     from kpsim import sensitivity as sa
     from kpsim.analysis import Results
     from kpsim.plots import save
@@ -233,8 +233,8 @@ def sensitivity_cmd(file, samples, trajectories, scheduler, reps, seed, jobs, ou
         + (f"; held at the scenario's value: {', '.join(held)}" if held else ""),
         err=True,
     )
-    with resumable(out), executor_for(scheduler, jobs, quiet) as (executor, workers):
-        stores = {k: run_sweep(p, out / k, executor, workers, progress=not quiet, command=typed_command()) for k, p in plans.items()}
+    with resumable(out), executor_for(scheduler, jobs, quiet) as (executor, workers, here):
+        stores = {k: run_sweep(p, out / k, executor, workers, here, progress=not quiet, command=typed_command()) for k, p in plans.items()}
     horizons = {k: _horizons(p) for k, p in plans.items()}
     y = {k: sa.outputs(stores[k].summary_parts(), horizons[k]) for k in plans}
     table = sa.analyse(prob, y["sobol"], designs["morris"], y["morris"], plans["sobol"].rules, sample_seed)
@@ -244,7 +244,7 @@ def sensitivity_cmd(file, samples, trajectories, scheduler, reps, seed, jobs, ou
                 f"{base.replications:,} replications per rule")
     for output in sa.OUTPUTS:
         save(sa.sobol_chart(table, output, results, subtitle), out / "charts", f"sobol_{output}")
-    write_meta(out / "meta.json", base, plans["sobol"].rules, workers, started, str(file), typed_command())
+    write_meta(out / "meta.json", base, plans["sobol"].rules, workers + here, started, str(file), typed_command())
     click.echo(format_sensitivity(table))
     click.echo(f"\nresults: {out}/sensitivity.csv, charts in {out}/charts/")
 
