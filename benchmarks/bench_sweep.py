@@ -7,14 +7,17 @@ per meeting and exactly understood; replications count points × replications
 per point × rules.
 
 1. speed-up: 10⁵ replications (20 points × 5,000, rule two_thirds),
-   `kpsim sweep --jobs 1` (in-process) against `--jobs 2` (two worker
-   processes), end to end, best of two; the fixed costs (importing kpsim, and
-   starting the worker pool, whose forkserver imports kpsim again) are
-   measured apart. Twice: points of equal cost (dynamics.noise,
-   which the null model ignores, at support_probability 0.5), which measures
-   the machinery; and points of unequal cost (support_probability 0.47–0.53:
-   the mean deadlock falls from ~900 to ~30 meetings), where the slowest
-   chunks bound the speed-up;
+   `kpsim sweep --jobs 1` (this process only) against `--jobs 2` (this
+   process and one worker process), end to end, best of two. Twice: points
+   of equal cost (dynamics.noise, which the null model ignores, at
+   support_probability 0.5), which measures the machinery; and points of
+   unequal cost (support_probability 0.47–0.53: the mean deadlock falls from
+   ~900 to ~30 meetings), where the slowest chunks bound the speed-up. Beside
+   each, the ceiling this machine allows: importing kpsim (S) is paid before
+   any work in both runs, and two processes computing at once each run slower
+   than one alone (c, measured by running two `--jobs 1` sweeps at the same
+   time); with W = (jobs 1 time) − S, the best `--jobs 2` can do is
+   S + c·W/2;
 2. memory: `kpsim sweep --jobs 2` of 10⁵ and of 10⁶ replications (10 and 100
    points of support_probability in 0.50–0.60 × 5,000 × both rules) in a
    subprocess, and the 10⁶ one again with `--jobs 1` (a speed-up on a longer
@@ -45,6 +48,7 @@ import psutil  # a dependency of dask.distributed
 
 ROOT = Path(__file__).resolve().parents[1]
 NULL = ROOT / "scenarios" / "null_model.yaml"
+TWO_THIRDS = "[{rule: qualified_majority, q: 2/3, name: two_thirds}]"
 
 
 def sweep_file(folder: Path, name: str, grid: dict, reps: int, rules: str = "") -> Path:
@@ -59,35 +63,30 @@ def sweep_file(folder: Path, name: str, grid: dict, reps: int, rules: str = "") 
     return path
 
 
-FIXED_COSTS = """
-import time
-t = time.perf_counter()
-import kpsim.sweep
-from kpsim.pool import process_pool
-imported = time.perf_counter() - t
-if __name__ == "__main__":
-    import os
-    from concurrent.futures import wait
-    t = time.perf_counter()
-    with process_pool(2) as pool:
-        wait([pool.submit(os.getpid) for _ in range(2)])
-    print(imported, time.perf_counter() - t)
-"""
-
-
-def fixed_costs(tmp: Path) -> tuple[float, float]:
-    """Seconds to import kpsim's sweep, and to start a fresh two-worker pool (its forkserver imports kpsim too)."""
-    script = tmp / "fixed.py"
-    script.write_text(FIXED_COSTS)
+def import_seconds() -> float:
+    """Seconds to import kpsim's sweep (paid before any work, whatever the number of workers); best of three."""
+    code = "import time; t = time.perf_counter(); import kpsim.sweep; print(time.perf_counter() - t)"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    runs = [subprocess.run([sys.executable, str(script)], cwd=ROOT, env=env, capture_output=True, text=True, check=True) for _ in range(3)]
-    imported, pool = zip(*(map(float, r.stdout.split()) for r in runs))
-    return min(imported), min(pool)
+    return min(float(subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout) for _ in range(3))
+
+
+def contention(tmp: Path, grid: dict, reps: int) -> float:
+    """How much slower two one-worker sweeps run side by side than one alone (the machine's own limit on a speed-up)."""
+    f = sweep_file(tmp, "contention", grid, reps, rules=TWO_THIRDS)
+    args = ["sweep", str(f), "--jobs", "1", "-q", "--force", "--out"]
+    alone = timed_cli([*args, str(tmp / "alone")])[0]
+    both = []
+    threads = [threading.Thread(target=lambda k=k: both.append(timed_cli([*args, str(tmp / f"side{k}")])[0])) for k in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(both) / len(both) / alone
 
 
 def speedup(tmp: Path, grid: dict, reps: int, repeat: int = 2) -> tuple[float, float]:
     """Best of `repeat` wall times of `kpsim sweep --jobs 1` and `--jobs 2`, end to end."""
-    f = sweep_file(tmp, "speedup", grid, reps, rules="[{rule: qualified_majority, q: 2/3, name: two_thirds}]")
+    f = sweep_file(tmp, "speedup", grid, reps, rules=TWO_THIRDS)
     walls = {}
     for jobs in (1, 2):
         walls[jobs] = min(timed_cli(["sweep", str(f), "--jobs", str(jobs), "-q", "--force", "--out", str(tmp / f"speedup{jobs}")])[0] for _ in range(repeat))
@@ -149,16 +148,16 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         n = 20 * (5000 // k)
-        imported, pool = fixed_costs(tmp)
-        rows.append(("fixed costs: importing kpsim / starting 2 worker processes", f"{imported:.2f} s / {pool:.2f} s", ""))
-        for label, grid in (
-            ("equal-cost points", {"dynamics.noise": list(np.linspace(0.05, 1.0, 20))}),
-            ("unequal-cost points", {"dynamics.support_probability": list(np.linspace(0.47, 0.53, 20))}),
-        ):
+        equal = {"dynamics.noise": list(np.linspace(0.05, 1.0, 20))}
+        imported, c = import_seconds(), contention(tmp, equal, 5000 // k)
+        rows.append(("fixed cost: importing kpsim (S)", f"{imported:.2f} s", ""))
+        rows.append(("two `--jobs 1` sweeps side by side, against one alone (c)", "", f"each {c - 1:.0%} slower"))
+        for label, grid in (("equal-cost points", equal), ("unequal-cost points", {"dynamics.support_probability": list(np.linspace(0.47, 0.53, 20))})):
             one, two = speedup(tmp, grid, 5000 // k)
+            ceiling = one / (imported + c * (one - imported) / 2)
             rows.append(
                 (f"speed-up, {n:,} replications, {label}: `--jobs 1` / `--jobs 2`", f"{one:.1f} s / {two:.1f} s",
-                 f"{one / two:.2f}× ({(one - imported) / (two - imported - pool):.2f}× without the fixed costs)")
+                 f"{one / two:.2f}× (ceiling S + c·W/2: {ceiling:.2f}×)")
             )
 
         for points in (10 // k or 1, 100 // k):

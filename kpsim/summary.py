@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtri
 
 from kpsim.survival import (
     kaplan_meier,
@@ -21,12 +21,16 @@ from kpsim.survival import (
     restricted_mean_se,
 )
 
-Z = stats.norm.ppf(0.975)
+Z = ndtri(0.975)
 
 
 def _share(k: int, n: int) -> tuple[float, float, float]:
-    ci = stats.binomtest(int(k), int(n)).proportion_ci(0.95, method="wilson")
-    return k / n, ci.low, ci.high
+    """k/n with its Wilson score interval: scipy.stats.binomtest's "wilson", in its arithmetic (see kpsim.survival on why written out)."""
+    p = k / n
+    denom = 2 * (n + Z**2)
+    centre = (2 * n * p + Z**2) / denom
+    half = Z / denom * math.sqrt(4 * n * p * (1 - p) + Z**2)
+    return p, 0.0 if k == 0 else centre - half, 1.0 if k == n else centre + half
 
 
 def _nan(x):

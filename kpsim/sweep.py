@@ -31,7 +31,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from pydantic import ValidationError
-from scipy.stats import qmc
 from tqdm.auto import tqdm
 
 from kpsim.runner import run
@@ -94,6 +93,8 @@ def design(
     keys = _keys(base, spec, where)
     sampled = [()]
     if spec.ranges:
+        from scipy.stats import qmc  # here: importing scipy.stats takes a quarter of a second
+
         d, n = len(spec.ranges), spec.samples
         if spec.method == "sobol":
             unit = qmc.Sobol(d, scramble=True, seed=np.random.default_rng(spec.seed)).random_base2(int(math.log2(n)))

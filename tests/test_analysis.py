@@ -22,7 +22,7 @@ from kpsim.analysis import (
 from kpsim.cli import main
 from kpsim.runner import run
 from kpsim.scenario import Scenario, load_scenario
-from kpsim.summary import summarise
+from kpsim.summary import _share, summarise
 from kpsim.yamlsource import InputError
 
 
@@ -187,3 +187,11 @@ def test_threshold_sweep_of_a_recorded_case_drops_the_record(root):
 
     sc = sweep_scenario(load_scenario(root / "scenarios" / "kp" / "definition_reform.yaml"))
     assert sc.record is None and [r.label for r in sc.rules][0] == "simple_majority"
+
+
+def test_shares_carry_scipy_wilson_intervals():
+    """The Wilson interval is written out (summaries need no scipy.stats import); it must be binomtest's."""
+    for n in [*range(1, 40), 100, 999, 5000]:
+        for k in sorted({0, 1, n // 3, n // 2, n - 1, n} & set(range(n + 1))):
+            ci = stats.binomtest(k, n).proportion_ci(0.95, method="wilson")
+            assert _share(k, n) == (k / n, ci.low, ci.high), (k, n)

@@ -122,6 +122,28 @@ def test_km_hand_computed_example():
     assert median_deadlock(surv).value == 3.0
 
 
+@pytest.mark.parametrize("method", ["log-log", "linear"])
+def test_km_and_its_band_are_scipy_ecdf(method):
+    """kpsim writes the estimator out (summaries need no scipy.stats import); it must be scipy's, ties and censoring included."""
+    rng = np.random.default_rng(2026)
+    for _ in range(400):
+        n = int(rng.integers(1, 300))
+        t = rng.integers(0, int(rng.integers(1, 40)), n).astype(float)  # many ties, adoptions and censorings at the same meeting
+        c = rng.random(n) < rng.random()
+        if c.all():
+            continue
+        ours = kaplan_meier(t, c, method=method)
+        sf = stats.ecdf(stats.CensoredData.right_censored(t, c)).sf
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # NaN where 0/0, as kpsim's band before it fills them
+            ci = sf.confidence_interval(0.95, method=method)
+        np.testing.assert_array_equal(ours.times, sf.quantiles)
+        np.testing.assert_allclose(ours.survival, sf.probabilities, rtol=0, atol=1e-12)
+        for mine, theirs in ((ours.lower, ci.low.probabilities), (ours.upper, ci.high.probabilities)):
+            defined = ~np.isnan(theirs)  # where scipy's formula is 0/0 kpsim fills the band (tested above and below)
+            np.testing.assert_allclose(mine[defined], np.clip(theirs[defined], 0, 1), rtol=0, atol=1e-12)
+
+
 def test_km_geometric_matches_known_survival():
     p, n, horizon = 0.2, 20000, 10
     m, c = geometric_runs(p, n, horizon, seed=12345)
