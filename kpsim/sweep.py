@@ -350,11 +350,14 @@ def run_sweep(
             fill()  # before writing: workers go on while this thread writes
             for chunk, (runs, summary) in results:
                 bar.update(store.write(chunk, runs, summary))
-    finally:
+    finally:  # stopped by an error or Ctrl-C: keep every chunk that did finish
         for fut in pending:
             fut.cancel()
-        bar.close()
         if local is not None:
-            local.shutdown(wait=True, cancel_futures=True)
+            local.shutdown(wait=True, cancel_futures=True)  # a thread cannot be interrupted: its chunk ends first
+        for fut, (chunk, _) in pending.items():
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                store.write(chunk, *fut.result())
+        bar.close()
     store.finish(plan, parallel, command)
     return store

@@ -258,6 +258,21 @@ def test_a_failing_chunk_stops_the_sweep_and_the_rest_resumes(tmp_path):
         pd.testing.assert_frame_equal(a, b)
 
 
+def test_an_error_elsewhere_keeps_the_chunk_this_process_was_running(tmp_path):
+    plan = plan_of(write(tmp_path, TOY), replications=40)
+
+    class FailsAtOnce(ThreadPoolExecutor):
+        def submit(self, fn, *args):
+            fut = Future()
+            fut.set_exception(RuntimeError("worker lost"))
+            return fut
+
+    with FailsAtOnce(1) as ex, pytest.raises(RuntimeError, match="worker lost"):
+        run_sweep(plan, tmp_path / "out", ex, workers=1, here=True, progress=False, chunk_replications=40)
+    store = SweepFolder.load(tmp_path / "out")  # chunk 0 went to this process first, and finished after the error
+    assert [c.index for c in store.chunks() if c not in store.todo()] == [0]
+
+
 def test_a_half_written_chunk_is_redone_not_counted(tmp_path):
     plan = plan_of(write(tmp_path, TOY), replications=60)
     out = tmp_path / "out"
