@@ -8,23 +8,25 @@ per point × rules.
 
 1. speed-up: 10⁵ replications (20 points × 5,000, rule two_thirds),
    `kpsim sweep --jobs 1` (this process only) against `--jobs 2` (this
-   process and one worker process), end to end, best of two. Twice: points
+   process and one worker process), end to end. Twice: points
    of equal cost (dynamics.noise, which the null model ignores, at
    support_probability 0.5), which measures the machinery; and points of
    unequal cost (support_probability 0.47–0.53: the mean deadlock falls from
-   ~900 to ~30 meetings), where the slowest chunks bound the speed-up. Beside
-   each, the ceiling this machine allows: importing kpsim (S) is paid before
-   any work in both runs, and two processes computing at once each run slower
-   than one alone (c, measured by running two `--jobs 1` sweeps at the same
-   time); with W = (jobs 1 time) − S, the best `--jobs 2` can do is
+   ~900 to ~30 meetings), where the slowest chunks bound the speed-up; best of
+   three. Beside each, the ceiling this machine allows: the fixed costs (S:
+   starting Python, importing kpsim, writing the folder and the table,
+   exiting; measured as a sweep of one point at one replication) are paid
+   whatever the number of workers, and two processes computing at once each
+   run slower than one alone (c, measured by running two `--jobs 1` sweeps at
+   the same time); with W = (jobs 1 time) − S, the best `--jobs 2` can do is
    S + c·W/2;
 2. memory: `kpsim sweep --jobs 2` of 10⁵ and of 10⁶ replications (10 and 100
    points of support_probability in 0.50–0.60 × 5,000 × both rules) in a
-   subprocess, and the 10⁶ one again with `--jobs 1` (a speed-up on a longer
-   sweep); peak memory of its whole process tree (the sweep, the
+   subprocess, and the 10⁶ one again with `--jobs 1`; peak memory of its whole process tree (the sweep, the
    forkserver and the workers), sampled every 20 ms with psutil: RSS summed
    (counts pages the processes share once per process: an upper bound) and
-   PSS summed (shared pages split between their processes);
+   PSS summed (shared pages split between their processes). Sampling takes
+   CPU, so the speed-up on this longer sweep is timed again without it;
 3. cost per replication: `kpsim sweep --jobs 2` of 10 points × 10,000
    replications whose points do not differ (dynamics.noise, which the null
    model ignores), against `kpsim compare --jobs 2 --no-charts` of 100,000
@@ -63,11 +65,10 @@ def sweep_file(folder: Path, name: str, grid: dict, reps: int, rules: str = "") 
     return path
 
 
-def import_seconds() -> float:
-    """Seconds to import kpsim's sweep (paid before any work, whatever the number of workers); best of three."""
-    code = "import time; t = time.perf_counter(); import kpsim.sweep; print(time.perf_counter() - t)"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return min(float(subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout) for _ in range(3))
+def fixed_seconds(tmp: Path) -> float:
+    """Wall time of `kpsim sweep --jobs 1` of one point at one replication: starting, importing, writing the folder, exiting; best of three."""
+    f = sweep_file(tmp, "fixed", {"dynamics.noise": [0.5]}, 1, rules=TWO_THIRDS)
+    return min(timed_cli(["sweep", str(f), "--jobs", "1", "-q", "--force", "--out", str(tmp / "fixed")])[0] for _ in range(3))
 
 
 def contention(tmp: Path, grid: dict, reps: int) -> float:
@@ -149,12 +150,12 @@ def main():
         tmp = Path(d)
         n = 20 * (5000 // k)
         equal = {"dynamics.noise": list(np.linspace(0.05, 1.0, 20))}
-        imported, c = import_seconds(), contention(tmp, equal, 5000 // k)
-        rows.append(("fixed cost: importing kpsim (S)", f"{imported:.2f} s", ""))
+        fixed, c = fixed_seconds(tmp), contention(tmp, equal, 5000 // k)
+        rows.append(("fixed cost: a sweep of 1 point × 1 replication, `--jobs 1` (S)", f"{fixed:.2f} s", ""))
         rows.append(("two `--jobs 1` sweeps side by side, against one alone (c)", "", f"each {c - 1:.0%} slower"))
         for label, grid in (("equal-cost points", equal), ("unequal-cost points", {"dynamics.support_probability": list(np.linspace(0.47, 0.53, 20))})):
-            one, two = speedup(tmp, grid, 5000 // k)
-            ceiling = one / (imported + c * (one - imported) / 2)
+            one, two = speedup(tmp, grid, 5000 // k, repeat=3)
+            ceiling = one / (fixed + c * (one - fixed) / 2)
             rows.append(
                 (f"speed-up, {n:,} replications, {label}: `--jobs 1` / `--jobs 2`", f"{one:.1f} s / {two:.1f} s",
                  f"{one / two:.2f}× (ceiling S + c·W/2: {ceiling:.2f}×)")
@@ -164,14 +165,14 @@ def main():
             grid = {"dynamics.support_probability": list(np.linspace(0.50, 0.60, points))}
             f = sweep_file(tmp, f"mem{points}", grid, 5000)
             n = points * 5000 * 2
-            walls = {}
             for jobs in (2, 1) if points == 100 // k else (2,):
-                walls[jobs], peak = timed_cli(["sweep", str(f), "--jobs", str(jobs), "-q", "--out", str(tmp / f"mem{points}-{jobs}")], sample=True)
+                wall, peak = timed_cli(["sweep", str(f), "--jobs", str(jobs), "-q", "--out", str(tmp / f"mem{points}-{jobs}")], sample=True)
                 rows.append(
-                    (f"memory, {n:,} replications ({points} points), `--jobs {jobs}`", f"{walls[jobs]:.1f} s",
+                    (f"memory, {n:,} replications ({points} points), `--jobs {jobs}`", f"{wall:.1f} s (sampling slows it)",
                      f"peak RSS {peak[0] / 2**20:,.0f} MiB, PSS {peak[1] / 2**20:,.0f} MiB")
                 )
-            if 1 in walls:
+            if points == 100 // k:  # timed again without the sampler, which takes a core's share from two workers
+                walls = {j: timed_cli(["sweep", str(f), "--jobs", str(j), "-q", "--force", "--out", str(tmp / f"time{j}")])[0] for j in (1, 2)}
                 rows.append((f"speed-up, {n:,} replications: `--jobs 1` / `--jobs 2`", f"{walls[1]:.1f} s / {walls[2]:.1f} s", f"{walls[1] / walls[2]:.2f}×"))
 
         reps = 10_000 // k
