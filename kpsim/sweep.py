@@ -308,8 +308,9 @@ def run_sweep(
     still starting. The main thread only hands out chunks and writes what
     comes back, so no worker waits for it. Each of the `workers` holds at most
     two chunks (one running, one queued) and, near the end, one, so memory
-    stays flat and no worker idles while another still has a queue; the first
-    error of any chunk stops the sweep (what was written stays written).
+    stays flat and no worker idles while another still has a queue. The
+    first error of any chunk, or Ctrl-C, stops the sweep; every chunk that
+    had finished by then is written.
     A chunk holds whole points, about `chunk_replications` replications of
     one rule, and at least 8 chunks per worker when there are enough points
     (cost varies from point to point: small chunks balance the load);
@@ -342,14 +343,14 @@ def run_sweep(
         fill()
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            results = []
             for fut in done:
-                chunk, ex = pending.pop(fut)
-                held[ex] -= 1
-                results.append((chunk, fut.result()))  # a worker's error is raised here, at once
+                fut.result()  # a worker's error is raised here, at once
+            for fut in done:
+                held[pending[fut][1]] -= 1
             fill()  # before writing: workers go on while this thread writes
-            for chunk, (runs, summary) in results:
-                bar.update(store.write(chunk, runs, summary))
+            for fut in done:
+                chunk, _ = pending.pop(fut)
+                bar.update(store.write(chunk, *fut.result()))
     finally:  # stopped by an error or Ctrl-C: keep every chunk that did finish
         for fut in pending:
             fut.cancel()

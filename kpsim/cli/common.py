@@ -43,7 +43,7 @@ def run_options(fn=None, *, out_default: str = "results/<scenario>/<run-id>/", r
         click.option("--reps", type=click.IntRange(min=1), help=reps_help),
         click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the scenario's)."),
         click.option(
-            "--jobs", type=click.IntRange(min=1), help="Worker processes (default: all cores). Results do not depend on it."
+            "--jobs", type=click.IntRange(min=1), help="Processes working at once (default: all cores). Results do not depend on it."
         ),
         click.option(
             "--out",
