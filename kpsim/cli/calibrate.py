@@ -38,11 +38,13 @@ def calibrate(cases, reps, candidates, rounds, accept, check_reps, seed, jobs, o
     inputs are only positions and saliences. Writes the fitted parameters to
     one file that the cases extend, then prints the fit table.
     """
+    from kpsim.pool import default_jobs, process_pool, warm_up
+
+    warm_up(jobs, "kpsim.calibrate")  # the worker server imports kpsim while this process does
     import pandas as pd
     from tqdm.auto import tqdm
 
     from kpsim.calibrate import BOX, check, fit, load_cases, simulate
-    from kpsim.pool import default_jobs, process_pool
 
     paths = list(cases) or sorted(DEFAULT_CASES.glob("*.yaml"))
     loaded = load_cases(paths)
@@ -51,7 +53,7 @@ def calibrate(cases, reps, candidates, rounds, accept, check_reps, seed, jobs, o
     out = out or loaded[0].path.parent / "calibration.yaml"
     jobs = jobs or default_jobs()
     bar = tqdm(total=candidates * rounds, desc="calibrating", unit="candidate", disable=quiet, leave=False)
-    pool = process_pool(jobs) if jobs > 1 else None
+    pool = process_pool(jobs, "kpsim.calibrate") if jobs > 1 else None
     try:
         result = fit(loaded, reps, candidates, accept, rounds, seed, executor=pool, progress=lambda: bar.update(1))
     finally:
