@@ -12,9 +12,10 @@ per point × rules.
    of equal cost (dynamics.noise, which the null model ignores, at
    support_probability 0.5), which measures the machinery; and points of
    unequal cost (support_probability 0.47–0.53: the mean deadlock falls from
-   ~900 to ~30 meetings), where the slowest chunks bound the speed-up; best of
-   three. Beside each, the ceiling this machine allows: the fixed costs (S:
-   starting Python, importing kpsim, writing the folder and the table,
+   ~900 to ~30 meetings), where the slowest chunks bound the speed-up; best
+   of five, taken in turns. Beside each, the ceiling this machine allows: the
+   fixed costs (S: starting Python, importing kpsim, writing the folder and
+   the table,
    exiting; measured as a sweep of one point at one replication) are paid
    whatever the number of workers, and two processes computing at once each
    run slower than one alone (c, measured by running two `--jobs 1` sweeps at
@@ -86,12 +87,13 @@ def contention(tmp: Path, grid: dict, reps: int) -> float:
 
 
 def speedup(tmp: Path, grid: dict, reps: int, repeat: int = 2) -> tuple[float, float]:
-    """Best of `repeat` wall times of `kpsim sweep --jobs 1` and `--jobs 2`, end to end."""
+    """Best of `repeat` wall times of `kpsim sweep --jobs 1` and `--jobs 2`, end to end, taken in turns (the machine's speed drifts)."""
     f = sweep_file(tmp, "speedup", grid, reps, rules=TWO_THIRDS)
-    walls = {}
-    for jobs in (1, 2):
-        walls[jobs] = min(timed_cli(["sweep", str(f), "--jobs", str(jobs), "-q", "--force", "--out", str(tmp / f"speedup{jobs}")])[0] for _ in range(repeat))
-    return walls[1], walls[2]
+    walls = {1: [], 2: []}
+    for _ in range(repeat):
+        for jobs in (1, 2):
+            walls[jobs].append(timed_cli(["sweep", str(f), "--jobs", str(jobs), "-q", "--force", "--out", str(tmp / f"speedup{jobs}")])[0])
+    return min(walls[1]), min(walls[2])
 
 
 def tree_memory(proc: psutil.Process) -> tuple[int, int]:
@@ -154,7 +156,7 @@ def main():
         rows.append(("fixed cost: a sweep of 1 point × 1 replication, `--jobs 1` (S)", f"{fixed:.2f} s", ""))
         rows.append(("two `--jobs 1` sweeps side by side, against one alone (c)", "", f"each {c - 1:.0%} slower"))
         for label, grid in (("equal-cost points", equal), ("unequal-cost points", {"dynamics.support_probability": list(np.linspace(0.47, 0.53, 20))})):
-            one, two = speedup(tmp, grid, 5000 // k, repeat=3)
+            one, two = speedup(tmp, grid, 5000 // k, repeat=5)
             ceiling = one / (fixed + c * (one - fixed) / 2)
             rows.append(
                 (f"speed-up, {n:,} replications, {label}: `--jobs 1` / `--jobs 2`", f"{one:.1f} s / {two:.1f} s",
