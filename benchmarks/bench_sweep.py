@@ -15,9 +15,8 @@ per point × rules.
    ~900 to ~30 meetings), where the slowest chunks bound the speed-up; best
    of five, taken in turns. Beside each, the ceiling this machine allows: the
    fixed costs (S: starting Python, importing kpsim, writing the folder and
-   the table,
-   exiting; measured as a sweep of one point at one replication) are paid
-   whatever the number of workers, and two processes computing at once each
+   the table, exiting; measured as a sweep of one point at one replication)
+   are paid whatever the number of workers, and two processes computing at once each
    run slower than one alone (c, measured by running two `--jobs 1` sweeps at
    the same time); with W = (jobs 1 time) − S, the best `--jobs 2` can do is
    S + c·W/2;
