@@ -46,12 +46,11 @@ def validate(files):
 
 def _execute(file: Path, rules, reps, seed, jobs, out, force, quiet, charts=True, adapt=None):
     """Run, then write the results folder whole; `adapt` rewrites the scenario first (e.g. a threshold sweep)."""
-    from kpsim.pool import warm_up
+    from kpsim.pool import default_jobs, warm_up
 
     warm_up(jobs, "kpsim.runner")  # the worker server imports kpsim while this process does
     from kpsim.analysis import Results, write_analysis
     from kpsim.results import atomic_dir, new_run_dir, write_meta, write_table
-    from kpsim.pool import default_jobs
     from kpsim.runner import run
     from kpsim.scenario import load_scenario, scenario_yaml
     from kpsim.summary import format_summary, summarise
