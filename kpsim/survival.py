@@ -132,7 +132,7 @@ def _band(surv, at_risk, events, confidence: float, method: str):
     with np.errstate(divide="ignore", invalid="ignore"):
         greenwood = np.cumsum(events / (at_risk * (at_risk - events)))
         if method == "linear":
-            half = z * np.sqrt(surv**2 * greenwood)  # the same arithmetic as scipy's, to the last bit
+            half = z * np.sqrt(surv**2 * greenwood)
             low, high = surv - half, surv + half
         else:
             half = z * np.sqrt(1 / np.log(surv) ** 2 * greenwood)
@@ -186,7 +186,12 @@ def kaplan_meier(meetings, censored, confidence: float = 0.95, method: str = "lo
         # S(t)=1 on the whole observed window with no uncertainty to report.
         ones = np.ones_like(times)
         return Survival(times, ones, ones.copy(), ones.copy(), at_risk, event_counts, n, 0, n_cens, confidence)
-    surv = np.cumprod((at_risk - event_counts) / at_risk)
+    if n_cens == 0:
+        # scipy's arithmetic for an uncensored sample (1 − F̂, not the product):
+        # the two differ in the last bits, enough to move the median a step.
+        surv = 1.0 - np.cumsum(event_counts) / n
+    else:
+        surv = np.cumprod((at_risk - event_counts) / at_risk)
     low, high = _band(surv, at_risk, event_counts, confidence, method)
     lower, upper = _fill_band(surv, low, high, at_risk, confidence)
     return Survival(times, surv, lower, upper, at_risk, event_counts, n, n - n_cens, n_cens, confidence)

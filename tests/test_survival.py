@@ -126,10 +126,10 @@ def test_km_hand_computed_example():
 def test_km_and_its_band_are_scipy_ecdf(method):
     """kpsim writes the estimator out (summaries need no scipy.stats import); it must be scipy's, ties and censoring included."""
     rng = np.random.default_rng(2026)
-    for _ in range(400):
+    for i in range(400):
         n = int(rng.integers(1, 300))
         t = rng.integers(0, int(rng.integers(1, 40)), n).astype(float)  # many ties, adoptions and censorings at the same meeting
-        c = rng.random(n) < rng.random()
+        c = rng.random(n) < rng.random() if i % 2 else np.zeros(n, dtype=bool)  # scipy has a separate path when nothing is censored
         if c.all():
             continue
         ours = kaplan_meier(t, c, method=method)
@@ -138,10 +138,20 @@ def test_km_and_its_band_are_scipy_ecdf(method):
             warnings.simplefilter("ignore", RuntimeWarning)  # NaN where 0/0, as kpsim's band before it fills them
             ci = sf.confidence_interval(0.95, method=method)
         np.testing.assert_array_equal(ours.times, sf.quantiles)
-        np.testing.assert_allclose(ours.survival, sf.probabilities, rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(ours.survival, sf.probabilities)  # bit for bit: medians sit on S = 0.5 exactly
         for mine, theirs in ((ours.lower, ci.low.probabilities), (ours.upper, ci.high.probabilities)):
             defined = ~np.isnan(theirs)  # where scipy's formula is 0/0 kpsim fills the band (tested above and below)
             np.testing.assert_allclose(mine[defined], np.clip(theirs[defined], 0, 1), rtol=0, atol=1e-12)
+
+
+def test_uncensored_median_is_scipys_where_rounding_decides():
+    """Ten adoptions, five by meeting 7: S(7) is 0.5 only if computed as 1 − 5/10; the product of the steps lands a bit above."""
+    t = np.array([3, 3, 4, 7, 7, 8, 9, 10, 14, 17], dtype=float)
+    c = np.zeros(t.size, dtype=bool)
+    assert median_deadlock(kaplan_meier(t, c)).value == 7.0
+    sf = stats.ecdf(t).sf
+    assert sf.quantiles[np.argmax(sf.probabilities <= 0.5)] == 7.0
+    assert np.cumprod([8 / 10, 7 / 8, 5 / 7])[-1] > 0.5  # why the product form would say 8
 
 
 def test_km_geometric_matches_known_survival():
