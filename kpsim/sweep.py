@@ -293,7 +293,7 @@ def run_sweep(
     plan: Design,
     folder: Path,
     executor: Executor | None = None,
-    workers: int = 0,
+    workers: int = 1,
     here: bool | None = None,
     progress: bool = True,
     force: bool = False,
@@ -319,13 +319,16 @@ def run_sweep(
     here = executor is None if here is None else here
     if executor is None and not here:
         raise ValueError("nothing to run the chunks on: give an executor, or here=True")
+    if executor is not None and workers < 1:
+        raise ValueError(f"an executor needs workers >= 1 (how many chunks it runs at once), not {workers}")
     parallel = workers * (executor is not None) + here
     per = max(1, min(chunk_replications // plan.replications, len(plan.points) // (8 * parallel)))
     store = SweepFolder.open(folder, plan, per, force=force, command=command)
     keys = [_resolve(plan.base, name)[0] for name in plan.names]
     todo = deque(store.todo())
     local = ThreadPoolExecutor(1, thread_name_prefix="kpsim-sweep") if here else None
-    lanes = {ex: n for ex, n in ((local, 1), (executor, workers)) if ex is not None}  # executor: its workers
+    # The executor's lane first: a pool that forks must do so before this process starts a thread.
+    lanes = {ex: n for ex, n in ((executor, workers), (local, 1)) if ex is not None}
     held = dict.fromkeys(lanes, 0)
     pending = {}  # future: (chunk, executor)
     bar = tqdm(total=len(plan.points), initial=store.points_done(), unit="point", desc=plan.base.name, disable=not progress, leave=False)
