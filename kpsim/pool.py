@@ -40,4 +40,8 @@ def warm_up(jobs: int | None, preload: str) -> None:
 
 def process_pool(jobs: int, preload: str = "kpsim.runner") -> ProcessPoolExecutor:
     """Workers whose tasks live in module `preload`, imported once by the forkserver (if not already running)."""
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=_context(preload))
+    ctx = _context(preload)
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+    if ctx.get_start_method() == "fork":
+        pool.submit(int)  # forks every worker now, before the caller starts threads of its own (a sweep computes in one)
+    return pool

@@ -327,8 +327,9 @@ def run_sweep(
     keys = [_resolve(plan.base, name)[0] for name in plan.names]
     todo = deque(store.todo())
     local = ThreadPoolExecutor(1, thread_name_prefix="kpsim-sweep") if here else None
-    # The executor's lane first: a pool that forks must do so before this process starts a thread.
-    lanes = {ex: n for ex, n in ((executor, workers), (local, 1)) if ex is not None}
+    # This process's lane first: it computes at once, while the first chunk sent to a
+    # forkserver pool waits for the server to finish importing kpsim.
+    lanes = {ex: n for ex, n in ((local, 1), (executor, workers)) if ex is not None}
     held = dict.fromkeys(lanes, 0)
     pending = {}  # future: (chunk, executor)
     bar = tqdm(total=len(plan.points), initial=store.points_done(), unit="point", desc=plan.base.name, disable=not progress, leave=False)

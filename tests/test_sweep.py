@@ -359,6 +359,29 @@ def test_sigkill_part_way_then_the_same_command_finishes_identically(tmp_path, r
     assert len(counts) == 64 * 2
 
 
+def test_a_script_on_stdin_sweeps_with_forked_workers_before_any_thread(tmp_path, root):
+    """A forkserver cannot re-import a script piped on stdin, so its pool forks; it must fork before the sweep's own thread exists."""
+    p = write(tmp_path, TOY)
+    script = textwrap.dedent(f"""
+        import os, sys, threading
+        os.register_at_fork(before=lambda: print("threads at fork:", threading.active_count()))
+        sys.path.insert(0, {str(root)!r})
+        from kpsim.pool import process_pool
+        from kpsim.scenario import load_tree, validate_tree
+        from kpsim.sweep import design, run_sweep
+        tree = load_tree({str(p)!r})
+        plan = design(validate_tree(tree), tree, source={str(p)!r}, replications=40)
+        with process_pool(1, "kpsim.sweep") as pool:
+            run_sweep(plan, {str(tmp_path / "stdin")!r}, pool, workers=1, here=True, progress=False)
+    """)
+    res = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines() == ["threads at fork: 1"]  # one worker, forked while this was the only thread
+    run_sweep(plan_of(p, replications=40), tmp_path / "here", progress=False)
+    for a, b in zip(tables(tmp_path / "stdin"), tables(tmp_path / "here")):
+        pd.testing.assert_frame_equal(a, b)
+
+
 @pytest.mark.timeout(120)
 def test_dask_cluster_gives_the_same_tables(tmp_path, monkeypatch):
     distributed = pytest.importorskip("distributed")
