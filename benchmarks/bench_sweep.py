@@ -1,10 +1,10 @@
 """Sweeps: speed-up with workers, peak memory of a 10⁶-replication sweep, cost per replication.
 
 Run: python3 benchmarks/bench_sweep.py [--quick]
-Prints a Markdown table for the README. Every workload is the null model
-(scenarios/null_model.yaml: 60 coin-flip participants, horizon 5,000), cheap
-per meeting and exactly understood; replications count points × replications
-per point × rules.
+Prints a Markdown table for the README. Every workload but one is the null
+model (scenarios/null_model.yaml: 60 coin-flip participants, horizon 5,000),
+cheap per meeting and exactly understood; replications count points ×
+replications per point × rules.
 
 1. speed-up: 10⁵ replications (20 points × 5,000, rule two_thirds),
    `kpsim sweep --jobs 1` (this process only) against `--jobs 2` (this
@@ -19,7 +19,9 @@ per point × rules.
    are paid whatever the number of workers, and two processes computing at once each
    run slower than one alone (c, measured by running two `--jobs 1` sweeps at
    the same time); with W = (jobs 1 time) − S, the best `--jobs 2` can do is
-   S + c·W/2;
+   S + c·W/2. Then the bundled example (scenarios/sweep_example.yaml, the
+   sweep a user runs first; best of three), whose replications take ~20 µs
+   each, so the fixed costs weigh more;
 2. memory: `kpsim sweep --jobs 2` of 10⁵ and of 10⁶ replications (10 and 100
    points of support_probability in 0.50–0.60 × 5,000 × both rules) in a
    subprocess, and the 10⁶ one again with `--jobs 1`; peak memory of its whole process tree (the sweep, the
@@ -50,6 +52,7 @@ import psutil  # a dependency of dask.distributed
 
 ROOT = Path(__file__).resolve().parents[1]
 NULL = ROOT / "scenarios" / "null_model.yaml"
+EXAMPLE = ROOT / "scenarios" / "sweep_example.yaml"
 TWO_THIRDS = "[{rule: qualified_majority, q: 2/3, name: two_thirds}]"
 
 
@@ -71,23 +74,29 @@ def fixed_seconds(tmp: Path) -> float:
     return min(timed_cli(["sweep", str(f), "--jobs", "1", "-q", "--force", "--out", str(tmp / "fixed")])[0] for _ in range(3))
 
 
-def contention(tmp: Path, grid: dict, reps: int) -> float:
-    """How much slower two one-worker sweeps run side by side than one alone (the machine's own limit on a speed-up)."""
+def contention(tmp: Path, grid: dict, reps: int, repeat: int = 3) -> float:
+    """How much slower two one-worker sweeps run side by side than one alone (the machine's own limit on a speed-up).
+
+    Best of `repeat` of each, taken in turns: one slow run alone (the machine's
+    speed drifts) would otherwise make the pair look faster than one alone.
+    """
     f = sweep_file(tmp, "contention", grid, reps, rules=TWO_THIRDS)
     args = ["sweep", str(f), "--jobs", "1", "-q", "--force", "--out"]
-    alone = timed_cli([*args, str(tmp / "alone")])[0]
-    both = []
-    threads = [threading.Thread(target=lambda k=k: both.append(timed_cli([*args, str(tmp / f"side{k}")])[0])) for k in (1, 2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sum(both) / len(both) / alone
+    alone, pair = [], []
+    for _ in range(repeat):
+        alone.append(timed_cli([*args, str(tmp / "alone")])[0])
+        both = []
+        threads = [threading.Thread(target=lambda k=k: both.append(timed_cli([*args, str(tmp / f"side{k}")])[0])) for k in (1, 2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        pair.append(sum(both) / len(both))
+    return min(pair) / min(alone)
 
 
-def speedup(tmp: Path, grid: dict, reps: int, repeat: int = 2) -> tuple[float, float]:
-    """Best of `repeat` wall times of `kpsim sweep --jobs 1` and `--jobs 2`, end to end, taken in turns (the machine's speed drifts)."""
-    f = sweep_file(tmp, "speedup", grid, reps, rules=TWO_THIRDS)
+def speedup(tmp: Path, f: Path, repeat: int = 2) -> tuple[float, float]:
+    """Best of `repeat` wall times of `kpsim sweep F --jobs 1` and `--jobs 2`, end to end, taken in turns (the machine's speed drifts)."""
     walls = {1: [], 2: []}
     for _ in range(repeat):
         for jobs in (1, 2):
@@ -155,11 +164,18 @@ def main():
         rows.append(("fixed cost: a sweep of 1 point × 1 replication, `--jobs 1` (S)", f"{fixed:.2f} s", ""))
         rows.append(("two `--jobs 1` sweeps side by side, against one alone (c)", "", f"each {c - 1:.0%} slower"))
         for label, grid in (("equal-cost points", equal), ("unequal-cost points", {"dynamics.support_probability": list(np.linspace(0.47, 0.53, 20))})):
-            one, two = speedup(tmp, grid, 5000 // k, repeat=5)
+            one, two = speedup(tmp, sweep_file(tmp, "speedup", grid, 5000 // k, rules=TWO_THIRDS), repeat=5)
             ceiling = one / (fixed + c * (one - fixed) / 2)
             rows.append(
                 (f"speed-up, {n:,} replications, {label}: `--jobs 1` / `--jobs 2`", f"{one:.1f} s / {two:.1f} s",
                  f"{one / two:.2f}× (ceiling S + c·W/2: {ceiling:.2f}×)")
+            )
+
+        if not args.quick:
+            one, two = speedup(tmp, EXAMPLE, repeat=3)
+            rows.append(
+                ("speed-up, the bundled example (64 points × 3 rules × 1,000 = 192,000 cheap replications): `--jobs 1` / `--jobs 2`",
+                 f"{one:.1f} s / {two:.1f} s", f"{one / two:.2f}×")
             )
 
         for points in (10 // k or 1, 100 // k):
