@@ -10,7 +10,8 @@ Every point runs on the scenario's seed: replication i sees the same draws at
 every point, so differences between points are paired, like differences
 between rules (common random numbers). Each point is run by kpsim.runner.run,
 so its rows are those `kpsim compare` writes. Work goes out in chunks (whole
-points, one rule) on any `concurrent.futures.Executor` (and to this process,
+points, one rule; or a part of one big point's replications) on any
+`concurrent.futures.Executor` (and to this process,
 which is one of the local workers), a few per worker at a time, and each
 chunk is written to disk as soon as it is back
 (kpsim.sweepstore), so memory stays flat and a killed sweep resumes.
@@ -19,6 +20,7 @@ chunk is written to disk as soon as it is back
 from __future__ import annotations
 
 import difflib
+import io
 import itertools
 import math
 import types
@@ -33,7 +35,7 @@ import pandas as pd
 from pydantic import ValidationError
 from tqdm.auto import tqdm
 
-from kpsim.runner import run
+from kpsim.runner import MAX_BATCH, run
 from kpsim.scenario import Scenario, _message
 from kpsim.summary import summarise
 from kpsim.sweepspec import Sweep
@@ -44,6 +46,7 @@ SECTIONS = ("dynamics", "proposal", "calendar")  # path: section.field
 LISTS = ("actors", "rules")  # path: list.<actor id or rule name>.field
 FIXED = {"id", "kind", "rule", "name"}  # identities, not parameters
 CHUNK_REPLICATIONS = 20_000  # per chunk and rule: big enough to amortise writing a file
+MIN_PART = 1_000  # replications: a smaller part of a point costs more to hand out than it balances
 
 
 # ---------------------------------------------------------------- the design
@@ -272,18 +275,41 @@ def _point_error(err, names, paths, values, spec, where) -> str:
 # ---------------------------------------------------------------- one chunk, on a worker
 
 
-def run_chunk(base: Scenario, keys: list[tuple], points: list[tuple], first: int, rule: str) -> tuple[bytes, bytes]:
-    """Points first, first+1, … under one rule: the rows `kpsim compare` would give, and their summary, as Parquet."""
+def run_chunk(base: Scenario, keys: list[tuple], points: list[tuple], first: int, rule: str, reps: tuple[int, int] | None = None) -> tuple[bytes, bytes]:
+    """Points first, first+1, … under one rule: the rows `kpsim compare` would give, and their summary, as Parquet.
+
+    With `reps` = (a, b), only replications a … b-1 of one point: its summary
+    then has no rows (the point's row needs all its parts: see _point_summary).
+    """
     runs, summaries = [], []
     for point, values in enumerate(points, start=first):
         sc = point_scenario(base, keys, values)
-        frame = run(sc, [rule], progress=False).runs
+        first_rep, stop = (0, sc.replications) if reps is None else reps
+        # one worker runs the whole chunk: no smaller batches for other workers, so the fewest meetings' fixed costs
+        frame = run(sc, [rule], stop - first_rep, progress=False, first=first_rep, batch=MAX_BATCH).runs
         frame.insert(0, "point", np.int64(point))
         runs.append(frame)
-        summary = summarise(frame, sc.calendar.horizon, sc.calendar.meetings_per_year)
-        summary.insert(0, "point", np.int64(point))
-        summaries.append(summary)
-    return parquet_bytes(pd.concat(runs, ignore_index=True)), parquet_bytes(pd.concat(summaries, ignore_index=True))
+        summaries.append(_summary(frame, sc, point))
+    summary = pd.concat(summaries, ignore_index=True)
+    return parquet_bytes(pd.concat(runs, ignore_index=True)), parquet_bytes(summary if reps is None else summary.iloc[:0])
+
+
+def _summary(frame: pd.DataFrame, sc: Scenario, point: int) -> pd.DataFrame:
+    summary = summarise(frame, sc.calendar.horizon, sc.calendar.meetings_per_year)
+    summary.insert(0, "point", np.int64(point))
+    return summary
+
+
+SUMMARISED = ["rule", "replication", "adopted", "abandoned", "censored", "meetings", "surviving_share", "n_objectors"]  # what summarise reads
+
+
+def _point_summary(plan: Design, keys: list[tuple], store: SweepFolder, chunk, runs: bytes) -> bytes:
+    """The summary row of the point whose last part `chunk` is, from the rows of all its parts."""
+    others = [c for c in store.parts_of(chunk) if c != chunk]
+    frame = pd.concat([store.part_runs(others, SUMMARISED), pd.read_parquet(io.BytesIO(runs), columns=SUMMARISED)], ignore_index=True)
+    frame = frame.sort_values("replication", kind="stable", ignore_index=True)
+    sc = point_scenario(plan.base, keys, plan.points[chunk.first])
+    return parquet_bytes(_summary(frame, sc, chunk.first))
 
 
 # ---------------------------------------------------------------- the whole sweep
@@ -312,9 +338,12 @@ def run_sweep(
     first error of any chunk, or Ctrl-C, stops the sweep; every chunk that
     had finished by then is written.
     A chunk holds whole points, about `chunk_replications` replications of
-    one rule, and at least 8 chunks per worker when there are enough points
-    (cost varies from point to point: small chunks balance the load);
-    a resumed sweep keeps the chunking it started with.
+    one rule, and there are at least 8 chunks per worker (cost varies from
+    point to point: small chunks balance the load). Where points are too few
+    for that, or a point has more than `chunk_replications` replications,
+    each point is run in parts (of at least MIN_PART replications): the
+    numbers are the same, since each replication's draws are its own. A
+    resumed sweep keeps the chunking it started with.
     """
     here = executor is None if here is None else here
     if executor is None and not here:
@@ -322,8 +351,13 @@ def run_sweep(
     if executor is not None and workers < 1:
         raise ValueError(f"an executor needs workers >= 1 (how many chunks it runs at once), not {workers}")
     parallel = workers * (executor is not None) + here
-    per = max(1, min(chunk_replications // plan.replications, len(plan.points) // (8 * parallel)))
-    store = SweepFolder.open(folder, plan, per, force=force, command=command)
+    reps, n = plan.replications, len(plan.points)
+    per = max(1, min(chunk_replications // reps, n // (8 * parallel)))
+    parts = 1
+    if per == 1:
+        parts = max(-(-reps // chunk_replications), -(-8 * parallel // (n * len(plan.rules))))
+        parts = max(1, min(parts, reps // MIN_PART))
+    store = SweepFolder.open(folder, plan, per, parts, force=force, command=command)
     keys = [_resolve(plan.base, name)[0] for name in plan.names]
     todo = deque(store.todo())
     local = ThreadPoolExecutor(1, thread_name_prefix="kpsim-sweep") if here else None
@@ -340,8 +374,15 @@ def run_sweep(
             while held[ex] < depth and todo:
                 chunk = todo.popleft()
                 pts = plan.points[chunk.first : chunk.stop]
-                pending[ex.submit(run_chunk, plan.base, keys, pts, chunk.first, chunk.rule)] = (chunk, ex)
+                part = None if chunk.whole else (chunk.rep_first, chunk.rep_stop)
+                pending[ex.submit(run_chunk, plan.base, keys, pts, chunk.first, chunk.rule, part)] = (chunk, ex)
                 held[ex] += 1
+
+    def finished(chunk, runs: bytes, summary: bytes) -> tuple[bytes, bytes]:
+        """What to write: the last part of a point to finish carries the point's summary."""
+        if not chunk.whole and all(store.is_done(c) for c in store.parts_of(chunk) if c != chunk):
+            summary = _point_summary(plan, keys, store, chunk, runs)
+        return runs, summary
 
     try:
         fill()
@@ -354,7 +395,7 @@ def run_sweep(
             fill()  # before writing: workers go on while this thread writes
             for fut in done:
                 chunk, _ = pending.pop(fut)
-                bar.update(store.write(chunk, *fut.result()))
+                bar.update(store.write(chunk, *finished(chunk, *fut.result())))
     finally:  # stopped by an error or Ctrl-C: keep every chunk that did finish
         for fut in pending:
             fut.cancel()
@@ -362,7 +403,7 @@ def run_sweep(
             local.shutdown(wait=True, cancel_futures=True)  # a thread cannot be interrupted: its chunk ends first
         for fut, (chunk, _) in pending.items():
             if fut.done() and not fut.cancelled() and fut.exception() is None:
-                store.write(chunk, *fut.result())
+                store.write(chunk, *finished(chunk, *fut.result()))
         bar.close()
     store.finish(plan, parallel, command)
     return store

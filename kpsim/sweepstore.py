@@ -4,8 +4,11 @@
                                  replications and kpsim version), its chunking, the command
     scenario.yaml                the merged scenario, with its sweep section
     points.csv                   one row per point: its parameter values
-    runs/part-NNNNNN.parquet     one row per replication of chunk N (some points, one rule)
+    runs/part-NNNNNN.parquet     one row per replication of chunk N (some points, one rule;
+                                 or part of one point's replications)
     summary/part-NNNNNN.parquet  one row per (point, rule) of chunk N; it marks chunk N done
+                                 (a part of a point: no rows, but the part that completes
+                                 the point holds the point's row)
     summary.csv                  every summary row with its point's values, once all are done
     meta.json                    written last: the sweep is complete
 
@@ -43,13 +46,20 @@ MANIFEST = "sweep.json"
 
 @dataclass(frozen=True)
 class Chunk:
-    """Points [first, stop) under one rule: one task, one pair of files."""
+    """Points [first, stop) under one rule, replications [rep_first, rep_stop) of each: one task, one pair of files.
+
+    A chunk holds every replication of its points (`whole`) or, where a point
+    has more replications than one chunk should hold, one part of one point.
+    """
 
     index: int
-    group: int
+    group: int  # the points [first, stop): every rule, every part
     rule: str
     first: int
     stop: int
+    rep_first: int
+    rep_stop: int
+    whole: bool
 
 
 def fingerprint(plan) -> str:
@@ -94,7 +104,8 @@ class SweepFolder:
 
     def __init__(self, path: Path, manifest: dict):
         self.path = Path(path)
-        self.manifest = manifest
+        self.manifest = {"parts_per_point": 1, **manifest}  # folders written before parts existed: 1
+        self._chunks = None
         self.rules: list[str] = manifest["rules"]
         self.started = time.time()
         self._done = {int(p.stem.removeprefix("part-")) for p in (self.path / "summary").glob("part-*.parquet")}
@@ -102,8 +113,12 @@ class SweepFolder:
     # ------------------------------------------------------------ opening
 
     @classmethod
-    def open(cls, path: Path, plan, points_per_chunk: int, force: bool = False, command: str = "") -> "SweepFolder":
-        """Resume the sweep held in `path` (in its own chunking), or start it there; a different sweep there is an input error."""
+    def open(cls, path: Path, plan, points_per_chunk: int, parts_per_point: int = 1, force: bool = False, command: str = "") -> "SweepFolder":
+        """Resume the sweep held in `path` (in its own chunking), or start it there; a different sweep there is an input error.
+
+        A chunk holds `points_per_chunk` points, or (with `parts_per_point` > 1)
+        one of that many parts of one point's replications.
+        """
         path = Path(path)
         if force:
             shutil.rmtree(path, ignore_errors=True)
@@ -112,7 +127,7 @@ class SweepFolder:
         if manifest is None:
             if path.exists() and any(path.iterdir()):
                 raise InputError(f"{path}: folder exists, is not empty and holds no sweep — choose another --out or pass --force")
-            manifest = cls._new_manifest(plan, fp, points_per_chunk, command)
+            manifest = cls._new_manifest(plan, fp, points_per_chunk, parts_per_point, command)
             path.mkdir(parents=True, exist_ok=True)
             write_text(json.dumps(manifest, indent=2) + "\n", path / MANIFEST)  # first: the folder is ours from now on
         elif manifest.get("fingerprint") != fp:
@@ -148,7 +163,7 @@ class SweepFolder:
         return manifest
 
     @staticmethod
-    def _new_manifest(plan, fp: str, per: int, command: str) -> dict:
+    def _new_manifest(plan, fp: str, per: int, parts: int, command: str) -> dict:
         n = len(plan.points)
         return {
             "format": FORMAT,
@@ -162,7 +177,8 @@ class SweepFolder:
             "parameters": plan.names,
             "points": n,
             "points_per_chunk": per,
-            "chunks": math.ceil(n / per) * len(plan.rules),
+            "parts_per_point": parts,
+            "chunks": math.ceil(n / per) * len(plan.rules) * parts,
             "kpsim_version": __version__,
             "command": command,
             "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -171,22 +187,39 @@ class SweepFolder:
     # ------------------------------------------------------------ progress
 
     def chunks(self) -> list[Chunk]:
-        n, per = self.manifest["points"], self.manifest["points_per_chunk"]
-        out = []
-        for g, first in enumerate(range(0, n, per)):
-            for r, rule in enumerate(self.rules):
-                out.append(Chunk(g * len(self.rules) + r, g, rule, first, min(first + per, n)))
-        return out
+        if self._chunks is None:
+            n, per, reps, k = (self.manifest[key] for key in ("points", "points_per_chunk", "replications", "parts_per_point"))
+            size = -(-reps // k)
+            self._chunks = []
+            for g, first in enumerate(range(0, n, per)):
+                for rule in self.rules:
+                    for a in range(0, reps, size):
+                        self._chunks.append(Chunk(len(self._chunks), g, rule, first, min(first + per, n), a, min(a + size, reps), k == 1))
+        return self._chunks
+
+    def parts_of(self, chunk: Chunk) -> list[Chunk]:
+        """Every part of `chunk`'s point under its rule (`chunk` among them)."""
+        k = self.manifest["parts_per_point"]
+        at = (chunk.group * len(self.rules) + self.rules.index(chunk.rule)) * k
+        return self.chunks()[at : at + k]
+
+    def part_runs(self, chunks: list[Chunk], columns: list[str]) -> pd.DataFrame:
+        """The rows of some chunks that are done, read back."""
+        return pd.concat([pd.read_parquet(self.path / "runs" / f"part-{c.index:06d}.parquet", columns=columns) for c in chunks], ignore_index=True)
 
     def todo(self) -> list[Chunk]:
         return [c for c in self.chunks() if c.index not in self._done]
 
+    def is_done(self, chunk: Chunk) -> bool:
+        return chunk.index in self._done
+
     def _group_done(self, group: int) -> bool:
-        k = len(self.rules)
+        k = len(self.rules) * self.manifest["parts_per_point"]
         return all(i in self._done for i in range(group * k, (group + 1) * k))
 
     def points_done(self) -> int:
-        return sum(c.stop - c.first for c in self.chunks()[:: len(self.rules)] if self._group_done(c.group))
+        k = len(self.rules) * self.manifest["parts_per_point"]
+        return sum(c.stop - c.first for c in self.chunks()[::k] if self._group_done(c.group))
 
     @property
     def complete(self) -> bool:

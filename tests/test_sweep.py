@@ -1,5 +1,7 @@
 """Sweeps: the declared points, errors with file:line, known answers, resuming after SIGKILL, Dask."""
 
+import dataclasses
+import json
 import math
 import os
 import signal
@@ -306,6 +308,60 @@ def test_a_half_written_chunk_is_redone_not_counted(tmp_path):
     for a, b in zip(tables(out), before):
         pd.testing.assert_frame_equal(a, b)
     assert not list((out / "runs").glob(".*.tmp"))
+
+
+def few_big_points(tmp_path):
+    """Two points × two rules × 2,000 replications: too few chunks for two workers unless points run in parts."""
+    plan = plan_of(write(tmp_path, TOY), replications=2000)
+    return dataclasses.replace(plan, points=plan.points[:2])
+
+
+def test_a_point_too_big_for_one_chunk_runs_in_parts_with_the_same_numbers(tmp_path):
+    plan = few_big_points(tmp_path)
+    with ThreadPoolExecutor(1) as ex:
+        store = run_sweep(plan, tmp_path / "parts", ex, workers=1, here=True, progress=False, chunk_replications=1000)
+    assert store.manifest["parts_per_point"] == 2 and store.manifest["chunks"] == 8
+    assert [(c.rep_first, c.rep_stop) for c in store.chunks()[:2]] == [(0, 1000), (1000, 2000)]
+    runs, summary = tables(tmp_path / "parts")
+    keys = [_resolve(plan.base, n)[0] for n in plan.names]
+    for point in (0, 1):  # the rows and summary of `kpsim compare` on the point's scenario, to the last bit
+        sc = point_scenario(plan.base, keys, plan.points[point])
+        plain = runner.run(sc, progress=False).runs
+        mine = runs[runs["point"] == point].drop(columns="point").reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, plain, check_dtype=False, check_exact=True)
+        expected = summarise(plain, sc.calendar.horizon, sc.calendar.meetings_per_year)
+        got = summary[summary["point"] == point].reset_index(drop=True)[expected.columns]
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_exact=True)
+    # 8 chunks wanted per worker: with 2 workers and 4 (point, rule) pairs, 4 parts of 500 would do, but a part is at least MIN_PART
+    assert len(pd.read_parquet(tmp_path / "parts" / "runs" / "part-000000.parquet")) == 1000
+
+
+def test_a_point_in_parts_resumes_when_killed_before_its_last_part_is_marked(tmp_path):
+    plan = few_big_points(tmp_path)
+    out = tmp_path / "out"
+    run_sweep(plan, out, progress=False, chunk_replications=1000)
+    before = tables(out)
+    # as if killed after writing the runs of a point's last part but before its summary (the point's row)
+    (out / "summary" / "part-000003.parquet").unlink()
+    for f in ("meta.json", "summary.csv"):
+        (out / f).unlink()
+    store = SweepFolder.load(out)
+    assert [c.index for c in store.todo()] == [3] and store.points_done() == 1
+    assert len(store.summary_parts()) == 3  # points 0 (two rules) and 1 under the first rule
+    run_sweep(plan, out, progress=False, chunk_replications=1000)
+    for a, b in zip(tables(out), before):
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_a_folder_from_before_parts_reads_as_one_part_per_point(tmp_path):
+    plan = plan_of(write(tmp_path, TOY), replications=20)
+    out = tmp_path / "out"
+    store = run_sweep(plan, out, progress=False)
+    manifest = json.loads((out / "sweep.json").read_text())
+    del manifest["parts_per_point"]
+    (out / "sweep.json").write_text(json.dumps(manifest))
+    old = SweepFolder.load(out)
+    assert old.chunks() == store.chunks() and old.complete and not old.todo()
 
 
 def test_a_folder_holding_another_sweep_is_refused_unless_forced(tmp_path):
