@@ -37,6 +37,9 @@ def _nan(x):
     return math.nan if x is None else float(x)
 
 
+SUMMARISED = ["rule", "adopted", "abandoned", "censored", "meetings", "surviving_share", "n_objectors"]  # the columns summarise reads
+
+
 def summarise(runs: pd.DataFrame, horizon: int, meetings_per_year: float) -> pd.DataFrame:
     rows = []
     for rule, g in runs.groupby("rule", sort=False):

@@ -37,7 +37,7 @@ from tqdm.auto import tqdm
 
 from kpsim.runner import MAX_BATCH, run
 from kpsim.scenario import Scenario, _message
-from kpsim.summary import summarise
+from kpsim.summary import SUMMARISED, summarise
 from kpsim.sweepspec import Sweep
 from kpsim.sweepstore import SweepFolder, parquet_bytes
 from kpsim.yamlsource import InputError, LDict, line_of
@@ -275,23 +275,23 @@ def _point_error(err, names, paths, values, spec, where) -> str:
 # ---------------------------------------------------------------- one chunk, on a worker
 
 
-def run_chunk(base: Scenario, keys: list[tuple], points: list[tuple], first: int, rule: str, reps: tuple[int, int] | None = None) -> tuple[bytes, bytes]:
-    """Points first, first+1, … under one rule: the rows `kpsim compare` would give, and their summary, as Parquet.
+def run_chunk(base: Scenario, keys: list[tuple], points: list[tuple], first: int, rule: str, reps: tuple[int, int]) -> tuple[bytes, bytes]:
+    """Points first, first+1, … under one rule, replications reps[0] … reps[1]-1: the rows `kpsim compare` would give, and their summary, as Parquet.
 
-    With `reps` = (a, b), only replications a … b-1 of one point: its summary
-    then has no rows (the point's row needs all its parts: see _point_summary).
+    A part of a point's replications gets a summary with no rows: the point's
+    row needs all its parts (see _point_summary).
     """
     runs, summaries = [], []
     for point, values in enumerate(points, start=first):
         sc = point_scenario(base, keys, values)
-        first_rep, stop = (0, sc.replications) if reps is None else reps
         # one worker runs the whole chunk: no smaller batches for other workers, so the fewest meetings' fixed costs
-        frame = run(sc, [rule], stop - first_rep, progress=False, first=first_rep, batch=MAX_BATCH).runs
+        frame = run(sc, [rule], reps[1] - reps[0], progress=False, first=reps[0], batch=MAX_BATCH).runs
         frame.insert(0, "point", np.int64(point))
         runs.append(frame)
         summaries.append(_summary(frame, sc, point))
     summary = pd.concat(summaries, ignore_index=True)
-    return parquet_bytes(pd.concat(runs, ignore_index=True)), parquet_bytes(summary if reps is None else summary.iloc[:0])
+    whole = reps == (0, base.replications)
+    return parquet_bytes(pd.concat(runs, ignore_index=True)), parquet_bytes(summary if whole else summary.iloc[:0])
 
 
 def _summary(frame: pd.DataFrame, sc: Scenario, point: int) -> pd.DataFrame:
@@ -300,14 +300,13 @@ def _summary(frame: pd.DataFrame, sc: Scenario, point: int) -> pd.DataFrame:
     return summary
 
 
-SUMMARISED = ["rule", "replication", "adopted", "abandoned", "censored", "meetings", "surviving_share", "n_objectors"]  # what summarise reads
-
-
 def _point_summary(plan: Design, keys: list[tuple], store: SweepFolder, chunk, runs: bytes) -> bytes:
-    """The summary row of the point whose last part `chunk` is, from the rows of all its parts."""
-    others = [c for c in store.parts_of(chunk) if c != chunk]
-    frame = pd.concat([store.part_runs(others, SUMMARISED), pd.read_parquet(io.BytesIO(runs), columns=SUMMARISED)], ignore_index=True)
-    frame = frame.sort_values("replication", kind="stable", ignore_index=True)
+    """The summary row of the point whose last part `chunk` is, from the rows of all its parts (in replication order)."""
+    parts = [
+        pd.read_parquet(io.BytesIO(runs), columns=SUMMARISED) if c == chunk else store.chunk_runs(c, SUMMARISED)
+        for c in store.parts_of(chunk)
+    ]
+    frame = pd.concat(parts, ignore_index=True)
     sc = point_scenario(plan.base, keys, plan.points[chunk.first])
     return parquet_bytes(_summary(frame, sc, chunk.first))
 
@@ -374,13 +373,14 @@ def run_sweep(
             while held[ex] < depth and todo:
                 chunk = todo.popleft()
                 pts = plan.points[chunk.first : chunk.stop]
-                part = None if chunk.whole else (chunk.rep_first, chunk.rep_stop)
-                pending[ex.submit(run_chunk, plan.base, keys, pts, chunk.first, chunk.rule, part)] = (chunk, ex)
+                span = (chunk.rep_first, chunk.rep_stop)
+                pending[ex.submit(run_chunk, plan.base, keys, pts, chunk.first, chunk.rule, span)] = (chunk, ex)
                 held[ex] += 1
 
     def finished(chunk, runs: bytes, summary: bytes) -> tuple[bytes, bytes]:
         """What to write: the last part of a point to finish carries the point's summary."""
-        if not chunk.whole and all(store.is_done(c) for c in store.parts_of(chunk) if c != chunk):
+        parts = store.parts_of(chunk)
+        if len(parts) > 1 and all(store.is_done(c) for c in parts if c != chunk):
             summary = _point_summary(plan, keys, store, chunk, runs)
         return runs, summary
 

@@ -48,8 +48,8 @@ MANIFEST = "sweep.json"
 class Chunk:
     """Points [first, stop) under one rule, replications [rep_first, rep_stop) of each: one task, one pair of files.
 
-    A chunk holds every replication of its points (`whole`) or, where a point
-    has more replications than one chunk should hold, one part of one point.
+    A chunk holds every replication of its points or, where a point has more
+    replications than one chunk should hold, one part of one point.
     """
 
     index: int
@@ -59,7 +59,6 @@ class Chunk:
     stop: int
     rep_first: int
     rep_stop: int
-    whole: bool
 
 
 def fingerprint(plan) -> str:
@@ -194,7 +193,7 @@ class SweepFolder:
             for g, first in enumerate(range(0, n, per)):
                 for rule in self.rules:
                     for a in range(0, reps, size):
-                        self._chunks.append(Chunk(len(self._chunks), g, rule, first, min(first + per, n), a, min(a + size, reps), k == 1))
+                        self._chunks.append(Chunk(len(self._chunks), g, rule, first, min(first + per, n), a, min(a + size, reps)))
         return self._chunks
 
     def parts_of(self, chunk: Chunk) -> list[Chunk]:
@@ -203,9 +202,12 @@ class SweepFolder:
         at = (chunk.group * len(self.rules) + self.rules.index(chunk.rule)) * k
         return self.chunks()[at : at + k]
 
-    def part_runs(self, chunks: list[Chunk], columns: list[str]) -> pd.DataFrame:
-        """The rows of some chunks that are done, read back."""
-        return pd.concat([pd.read_parquet(self.path / "runs" / f"part-{c.index:06d}.parquet", columns=columns) for c in chunks], ignore_index=True)
+    def _file(self, sub: str, chunk: Chunk) -> Path:
+        return self.path / sub / f"part-{chunk.index:06d}.parquet"
+
+    def chunk_runs(self, chunk: Chunk, columns: list[str]) -> pd.DataFrame:
+        """The rows of a chunk that is done, read back."""
+        return pd.read_parquet(self._file("runs", chunk), columns=columns)
 
     def todo(self) -> list[Chunk]:
         return [c for c in self.chunks() if c.index not in self._done]
@@ -235,9 +237,8 @@ class SweepFolder:
 
     def write(self, chunk: Chunk, runs: bytes, summary: bytes) -> int:
         """Write one chunk (runs first, then the summary that marks it done); returns the points it completed."""
-        name = f"part-{chunk.index:06d}.parquet"
-        _write_parquet(runs, self.path / "runs" / name)
-        _write_parquet(summary, self.path / "summary" / name)
+        _write_parquet(runs, self._file("runs", chunk))
+        _write_parquet(summary, self._file("summary", chunk))
         self._done.add(chunk.index)
         return chunk.stop - chunk.first if self._group_done(chunk.group) else 0
 
