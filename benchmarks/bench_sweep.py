@@ -8,19 +8,23 @@ replications per point × rules.
 
 1. speed-up: 10⁵ replications (20 points × 5,000, rule two_thirds),
    `kpsim sweep --jobs 1` (this process only) against `--jobs 2` (this
-   process and one worker process), end to end. Twice: points
+   process and one worker process), on two clocks: end to end as a user
+   runs the command, and the sweep's own wall time from its meta.json
+   (opening the folder to completing it; the command's start-up, mostly
+   importing mesa, is the same for any number of workers). Twice: points
    of equal cost (dynamics.noise, which the null model ignores, at
    support_probability 0.5), which measures the machinery; and points of
    unequal cost (support_probability 0.47–0.53: the mean deadlock falls from
-   ~900 to ~30 meetings), where the slowest chunks bound the speed-up; best
-   of five, taken in turns. Beside each, the ceiling this machine allows: the
+   ~900 to ~30 meetings), where the slowest chunks bound the speed-up; six
+   turns of one run each, alternating which goes first; median times, and
+   the median of the turns' speed-ups with their range. Beside each, the ceiling this machine allows: the
    fixed costs (S: starting Python, importing kpsim, writing the folder and
    the table, exiting; measured as a sweep of one point at one replication)
    are paid whatever the number of workers, and two processes computing at once each
    run slower than one alone (c, measured by running two `--jobs 1` sweeps at
    the same time); with W = (jobs 1 time) − S, the best `--jobs 2` can do is
    S + c·W/2. Then the bundled example (scenarios/sweep_example.yaml, the
-   sweep a user runs first; best of three), whose replications take ~20 µs
+   sweep a user runs first; four turns), whose replications take ~20 µs
    each, so the fixed costs weigh more;
 2. memory: `kpsim sweep --jobs 2` of 10⁵ and of 10⁶ replications (10 and 100
    points of support_probability in 0.50–0.60 × 5,000 × both rules) in a
@@ -38,6 +42,7 @@ replications per point × rules.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import subprocess
@@ -95,13 +100,36 @@ def contention(tmp: Path, grid: dict, reps: int, repeat: int = 3) -> float:
     return min(pair) / min(alone)
 
 
-def speedup(tmp: Path, f: Path, repeat: int = 2) -> tuple[float, float]:
-    """Best of `repeat` wall times of `kpsim sweep F --jobs 1` and `--jobs 2`, end to end, taken in turns (the machine's speed drifts)."""
-    walls = {1: [], 2: []}
-    for _ in range(repeat):
-        for jobs in (1, 2):
-            walls[jobs].append(timed_cli(["sweep", str(f), "--jobs", str(jobs), "-q", "--force", "--out", str(tmp / f"speedup{jobs}")])[0])
-    return min(walls[1]), min(walls[2])
+def speedup(tmp: Path, f: Path, repeat: int = 2) -> dict[str, np.ndarray]:
+    """Times of `kpsim sweep F --jobs 1` and `--jobs 2` in `repeat` turns: {clock: array of (jobs 1, jobs 2) per turn}.
+
+    The turns alternate which runs first, so a machine whose speed drifts
+    (this one does, by ±10% from minute to minute) favours neither. Two
+    clocks: "command", end to end as a user runs it; and "sweep", the
+    sweep's own wall time in its meta.json (from opening its folder to
+    completing it: what the number of workers can change; the command's
+    start-up, mostly importing mesa, is the same for any number).
+    """
+    times = {"command": np.zeros((repeat, 2)), "sweep": np.zeros((repeat, 2))}
+    for turn in range(repeat):
+        for jobs in (1, 2) if turn % 2 == 0 else (2, 1):
+            out = tmp / f"speedup{jobs}"
+            times["command"][turn, jobs - 1], _ = timed_cli(["sweep", str(f), "--jobs", str(jobs), "-q", "--force", "--out", str(out)])
+            times["sweep"][turn, jobs - 1] = json.loads((out / "meta.json").read_text())["wall_time_s"]
+    return times
+
+
+def speedup_rows(label: str, times: dict, ceiling: float | None = None) -> list[tuple[str, str, str]]:
+    """Two table rows, end to end and the sweep's own time: median times, and the median speed-up of the turns (with their range)."""
+    rows = []
+    for clock, what in (("command", "the command"), ("sweep", "the sweep itself")):
+        t = times[clock]
+        one, two = np.median(t, axis=0)
+        ratios = t[:, 0] / t[:, 1]
+        spread = f" (turns {ratios.min():.2f}–{ratios.max():.2f}×)" if len(ratios) > 1 else ""
+        note = f"; ceiling S + c·W/2: {ceiling:.2f}×" if clock == "command" and ceiling else ""
+        rows.append((f"speed-up, {label}, {what}: `--jobs 1` / `--jobs 2`", f"{one:.1f} s / {two:.1f} s", f"{np.median(ratios):.2f}×{spread}{note}"))
+    return rows
 
 
 def tree_memory(proc: psutil.Process) -> tuple[int, int]:
@@ -162,21 +190,14 @@ def main():
         equal = {"dynamics.noise": list(np.linspace(0.05, 1.0, 20))}
         fixed, c = fixed_seconds(tmp), contention(tmp, equal, 5000 // k)
         rows.append(("fixed cost: a sweep of 1 point × 1 replication, `--jobs 1` (S)", f"{fixed:.2f} s", ""))
-        rows.append(("two `--jobs 1` sweeps side by side, against one alone (c)", "", f"each {c - 1:.0%} slower"))
+        rows.append(("two `--jobs 1` sweeps side by side, against one alone (c)", "", f"each {c - 1:+.0%} (slower if +; − is the machine's drift)"))
         for label, grid in (("equal-cost points", equal), ("unequal-cost points", {"dynamics.support_probability": list(np.linspace(0.47, 0.53, 20))})):
-            one, two = speedup(tmp, sweep_file(tmp, "speedup", grid, 5000 // k, rules=TWO_THIRDS), repeat=5)
-            ceiling = one / (fixed + c * (one - fixed) / 2)
-            rows.append(
-                (f"speed-up, {n:,} replications, {label}: `--jobs 1` / `--jobs 2`", f"{one:.1f} s / {two:.1f} s",
-                 f"{one / two:.2f}× (ceiling S + c·W/2: {ceiling:.2f}×)")
-            )
+            times = speedup(tmp, sweep_file(tmp, "speedup", grid, 5000 // k, rules=TWO_THIRDS), repeat=6)
+            one = np.median(times["command"][:, 0])
+            rows += speedup_rows(f"{n:,} replications, {label}", times, ceiling=one / (fixed + c * (one - fixed) / 2))
 
         if not args.quick:
-            one, two = speedup(tmp, EXAMPLE, repeat=3)
-            rows.append(
-                ("speed-up, the bundled example (64 points × 3 rules × 1,000 = 192,000 cheap replications): `--jobs 1` / `--jobs 2`",
-                 f"{one:.1f} s / {two:.1f} s", f"{one / two:.2f}×")
-            )
+            rows += speedup_rows("the bundled example (64 points × 3 rules × 1,000 = 192,000 cheap replications)", speedup(tmp, EXAMPLE, repeat=4))
 
         for points in (10 // k or 1, 100 // k):
             grid = {"dynamics.support_probability": list(np.linspace(0.50, 0.60, points))}
@@ -189,8 +210,7 @@ def main():
                      f"peak RSS {peak[0] / 2**20:,.0f} MiB, PSS {peak[1] / 2**20:,.0f} MiB")
                 )
             if points == 100 // k:  # timed again without the sampler, which takes a core's share from two workers
-                walls = {j: timed_cli(["sweep", str(f), "--jobs", str(j), "-q", "--force", "--out", str(tmp / f"time{j}")])[0] for j in (1, 2)}
-                rows.append((f"speed-up, {n:,} replications: `--jobs 1` / `--jobs 2`", f"{walls[1]:.1f} s / {walls[2]:.1f} s", f"{walls[1] / walls[2]:.2f}×"))
+                rows += speedup_rows(f"{n:,} replications", speedup(tmp, f, repeat=1))
 
         reps = 10_000 // k
         f = sweep_file(tmp, "cost", {"dynamics.noise": list(np.linspace(0.1, 1.0, 10))}, reps)
