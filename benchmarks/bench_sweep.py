@@ -17,15 +17,15 @@ replications per point × rules.
    unequal cost (support_probability 0.47–0.53: the mean deadlock falls from
    ~900 to ~30 meetings), where the slowest chunks bound the speed-up; six
    turns of one run each, alternating which goes first; median times, and
-   the median of the turns' speed-ups with their range. Beside each, the ceiling this machine allows: the
-   fixed costs (S: starting Python, importing kpsim, writing the folder and
+   the median of the turns' speed-ups with their range. Beside each
+   end-to-end one, the ceiling this machine allows: the fixed costs (S: starting Python, importing kpsim, writing the folder and
    the table, exiting; measured as a sweep of one point at one replication)
    are paid whatever the number of workers, and two processes computing at once each
    run slower than one alone (c, measured by running two `--jobs 1` sweeps at
    the same time); with W = (jobs 1 time) − S, the best `--jobs 2` can do is
    S + c·W/2. Then the bundled example (scenarios/sweep_example.yaml, the
-   sweep a user runs first; four turns), whose replications take ~20 µs
-   each, so the fixed costs weigh more;
+   sweep a user runs first; four turns), whose replications take ~11 µs
+   each, so the fixed costs (and ~8 ms per point and rule) weigh more;
 2. memory: `kpsim sweep --jobs 2` of 10⁵ and of 10⁶ replications (10 and 100
    points of support_probability in 0.50–0.60 × 5,000 × both rules) in a
    subprocess, and the 10⁶ one again with `--jobs 1`; peak memory of its whole process tree (the sweep, the
