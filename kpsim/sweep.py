@@ -379,8 +379,8 @@ def run_sweep(
 
     def finished(chunk, runs: bytes, summary: bytes) -> tuple[bytes, bytes]:
         """What to write: the last part of a point to finish carries the point's summary."""
-        parts = store.parts_of(chunk)
-        if len(parts) > 1 and all(store.is_done(c) for c in parts if c != chunk):
+        siblings = store.parts_of(chunk)
+        if len(siblings) > 1 and all(store.is_done(c) for c in siblings if c != chunk):
             summary = _point_summary(plan, keys, store, chunk, runs)
         return runs, summary
 

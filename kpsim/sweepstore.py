@@ -196,10 +196,15 @@ class SweepFolder:
                         self._chunks.append(Chunk(len(self._chunks), g, rule, first, min(first + per, n), a, min(a + size, reps)))
         return self._chunks
 
+    @property
+    def _per_group(self) -> int:
+        """Chunks per group of points: one per rule and part."""
+        return len(self.rules) * self.manifest["parts_per_point"]
+
     def parts_of(self, chunk: Chunk) -> list[Chunk]:
         """Every part of `chunk`'s point under its rule (`chunk` among them)."""
         k = self.manifest["parts_per_point"]
-        at = (chunk.group * len(self.rules) + self.rules.index(chunk.rule)) * k
+        at = chunk.group * self._per_group + self.rules.index(chunk.rule) * k
         return self.chunks()[at : at + k]
 
     def _file(self, sub: str, chunk: Chunk) -> Path:
@@ -216,12 +221,11 @@ class SweepFolder:
         return chunk.index in self._done
 
     def _group_done(self, group: int) -> bool:
-        k = len(self.rules) * self.manifest["parts_per_point"]
+        k = self._per_group
         return all(i in self._done for i in range(group * k, (group + 1) * k))
 
     def points_done(self) -> int:
-        k = len(self.rules) * self.manifest["parts_per_point"]
-        return sum(c.stop - c.first for c in self.chunks()[::k] if self._group_done(c.group))
+        return sum(c.stop - c.first for c in self.chunks()[:: self._per_group] if self._group_done(c.group))
 
     @property
     def complete(self) -> bool:
