@@ -23,11 +23,13 @@ from matplotlib.patches import FancyBboxPatch
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
-from kpsim.explore import compare
-from kpsim.model import PlenaryModel
-from kpsim.plots import GRID, INK, MUTED, OKABE_ITO, house_style, survival_chart
-from kpsim.rules import ABSTAIN, OBJECT, RULES, STANCE_NAMES, SUPPORT
-from kpsim.scenario import Scenario, load_tree, validate_tree
+from kpsim.analysis.compare import compare
+from kpsim.model.plenary import PlenaryModel
+from kpsim.output.charts import survival_chart
+from kpsim.output.style import GRID, INK, MUTED, OKABE_ITO, house_style
+from kpsim.rules import ABSTAIN, OBJECT, STANCE_NAMES, SUPPORT
+from kpsim.scenario.load import load_tree, validate_tree
+from kpsim.scenario.schema import Scenario
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 DEFAULT_SCENARIO = "kp_definition_reform"
@@ -89,14 +91,14 @@ def groups(model: PlenaryModel) -> list[tuple[str, list]]:
     parts = model.actors[: model.n_participants]
     blocs = {}
     for a in parts:
-        blocs.setdefault(a.spec.bloc, []).append(a)
+        blocs.setdefault(a.entry.bloc, []).append(a)
     named = sorted((b for b in blocs if b is not None), key=lambda b: (-len(blocs[b]), b))
     out = [(b, blocs[b]) for b in named]
     if None in blocs:
         out.append(("no bloc", blocs[None]))
     observers = model.actors[model.n_participants :]
     if observers:
-        votes = "vote in their chambers" if model.rule.rule == "chambers" else "lobby, no vote"
+        votes = "vote in their chambers" if model.rule.observers_vote else "lobby, no vote"
         out.append((f"observers ({votes})", observers))
     return out
 
@@ -134,7 +136,7 @@ def stance_figure(model: PlenaryModel, columns: int = 9) -> Figure:
             colour, glyph = STANCE_STYLE[int(a.stance[0])] if voted else ("white", "")
             ax.add_patch(FancyBboxPatch((i + 0.06, y + 0.05), 0.28, 0.42, boxstyle="round,pad=0.02", facecolor=colour, edgecolor=MUTED, linewidth=0.6))
             ax.text(i + 0.2, y + 0.27, glyph, ha="center", va="center", color="white" if glyph != "–" else INK, fontsize=10, fontweight="bold")
-            ax.text(i + 0.38, y + 0.27, short(a.spec.id), ha="left", va="center", fontsize=7.5, color=INK)
+            ax.text(i + 0.38, y + 0.27, short(a.entry.id), ha="left", va="center", fontsize=7.5, color=INK)
         y += 1.0
     handles = [(c, g, STANCE_NAMES[k]) for k, (c, g) in STANCE_STYLE.items()]
     for j, (c, g, name) in enumerate(handles):
@@ -196,7 +198,7 @@ def decision(model: PlenaryModel) -> list[str]:
     e = html.escape
     lines = [
         f"<b>Meeting {model.meeting} of {cal.horizon}</b> ({plural(model.meeting / cal.meetings_per_year, 'year')})",
-        f"Rule <b>{e(model.rule.label)}</b>: {e(RULES[model.rule.rule].summary)}.",
+        f"Rule <b>{e(model.rule.label)}</b>: {e(model.rule.summary)}.",
     ]
     if model.rule_note:
         lines.append(e(model.rule_note))
@@ -243,7 +245,9 @@ def ComparisonPanel(model: PlenaryModel):
 
     def run_comparison():
         with house_style():
-            fig = survival_chart(compare(model.spec, COMPARISON_REPS, run_id=f"app, seed {model.spec.seed}"))
+            results = compare(model.spec, reps=COMPARISON_REPS, jobs=1, command="kpsim app")
+            results.run_id = f"app, seed {model.spec.seed}"
+            fig = survival_chart(results)
         set_chart((key, png(fig)))
 
     what = f"Every rule of <b>{html.escape(model.spec.name)}</b>, {COMPARISON_REPS} replications each (seed {model.spec.seed}), all on "

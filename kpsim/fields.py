@@ -1,9 +1,10 @@
-"""Validated field types shared by the scenario schema and the rule parameters."""
+"""Validated field types shared by the scenario schema and the rule parameters, and the table of actor kinds."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer
 
@@ -43,3 +44,27 @@ Threshold = Annotated[
     AfterValidator(_fraction),
     PlainSerializer(lambda q: str(q), return_type=str),
 ]
+
+
+# ------------------------------------------------------------------ actor kinds
+
+
+@dataclass(frozen=True)
+class ActorKindInfo:
+    """What a kind of actor is: whether it votes by default (a participant), and what it stands for."""
+
+    votes: bool
+    description: str
+
+
+# The one table of actor kinds: the schema's Literal, the observer kinds, the chamber kinds and
+# the agent classes (kpsim.model.actors) are all built from it. Participants come first.
+ACTOR_KINDS = {
+    "participant": ActorKindInfo(True, "a government (or the EU): it votes and is influenced by its allies"),
+    "industry": ActorKindInfo(False, "the diamond industry's representative body (e.g. the World Diamond Council)"),
+    "civil_society": ActorKindInfo(False, "a civil-society coalition"),
+    "intergovernmental": ActorKindInfo(False, "an intergovernmental observer (e.g. a producers' association)"),
+}
+ActorKind = Literal[tuple(ACTOR_KINDS)]
+PARTICIPANT = "participant"
+OBSERVER_KINDS = tuple(k for k, info in ACTOR_KINDS.items() if not info.votes)

@@ -6,7 +6,7 @@ import gc
 
 import click
 
-from kpsim import __version__
+from kpsim.version import __version__
 from kpsim.cli import analysis, app, calibrate, core, sweep, table
 from kpsim.cli.common import CommandLineGroup
 

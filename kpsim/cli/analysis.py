@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from kpsim.cli.common import handle_input_errors, run_options
-from kpsim.yamlsource import InputError
+from kpsim.errors import InputError
 
 RESULTS_DIR = click.Path(path_type=Path)
 
@@ -27,7 +27,7 @@ def _weighted_game(quota: float, weights: list[float], names: list[str] | None):
     """The exact power table of [quota; weights]; decimals are scaled to integers first."""
     import numpy as np
 
-    from kpsim.power import power_table, to_integer_weights
+    from kpsim.analysis.power import power_table, to_integer_weights
 
     if any(w < 0 for w in weights) or not np.isfinite(weights).all():
         raise InputError("--weights: every weight must be a finite number ≥ 0")
@@ -89,9 +89,9 @@ def power(file, rules, by_bloc, quota, weights, names, as_json):
         games = [{"game": game, "coleman_power_to_act": table.attrs["coleman_power_to_act"], "note": "", "table": table}]
         key = "name"
     else:
-        from kpsim.analysis import bloc_labels
-        from kpsim.rulepower import rule_power
-        from kpsim.scenario import load_scenario
+        from kpsim.analysis.blockers import bloc_labels
+        from kpsim.analysis.rulepower import rule_power
+        from kpsim.scenario.load import load_scenario
 
         scenario = load_scenario(file)
         games = []
@@ -127,13 +127,15 @@ def power(file, rules, by_bloc, quota, weights, names, as_json):
 @handle_input_errors
 def charts(folder):
     """Redraw the charts of results FOLDER into FOLDER/charts/ (PNG, SVG, PDF)."""
-    from kpsim.analysis import analysis_tables, load_results
-    from kpsim.plots import write_charts
-    from kpsim.results import atomic_dir
+    from kpsim.analysis.outputs import CHARTS
+    from kpsim.analysis.results import Results
+    from kpsim.atomic import atomic_dir
+    import kpsim.output  # noqa: F401  (registers the charts)
 
-    results = load_results(folder)
+    results = Results.read(folder)
+    tables = results.tables()
     with atomic_dir(folder / "charts", force=True) as tmp:
-        paths = write_charts(results, tmp, analysis_tables(results))
+        paths = [p for write_chart in CHARTS.values() for p in write_chart(results, tables, tmp)]
     click.echo(f"{len(paths)} files in {folder / 'charts'}/")
 
 
@@ -148,9 +150,10 @@ def blockers(folder, by, top):
     Pivotal: withdrawing that one objection would have passed the text. For a
     bloc the rates are its mean member's.
     """
-    from kpsim.analysis import blockers_by_actor, blockers_by_bloc, format_ranked, load_results
+    from kpsim.analysis.blockers import blockers_by_actor, blockers_by_bloc, format_ranked
+    from kpsim.analysis.results import Results
 
-    results = load_results(folder)
+    results = Results.read(folder)
     table = (blockers_by_bloc if by == "bloc" else blockers_by_actor)(results.blockers, results.scenario)
     click.echo(format_ranked(table, by, top))
 
@@ -160,19 +163,19 @@ def blockers(folder, by, top):
 @handle_input_errors
 def report(folder):
     """Write the one-page brief for a plenary, FOLDER/brief.html and FOLDER/brief.pdf, from results FOLDER alone."""
-    from kpsim.analysis import load_results
-    from kpsim.report import write_brief
+    from kpsim.analysis.results import Results
+    from kpsim.output.report import write_brief
 
-    brief, paths = write_brief(load_results(folder), folder)
+    brief, paths = write_brief(Results.read(folder), folder)
     click.echo(brief.headline)
     click.echo("brief: " + ", ".join(str(p) for p in paths))
 
 
 def _thresholds(text: str | None):
-    from kpsim.analysis import DEFAULT_SWEEP
+    from kpsim.analysis.thresholds import DEFAULT_THRESHOLDS
 
     if text is None:
-        return DEFAULT_SWEEP
+        return DEFAULT_THRESHOLDS
     from pydantic import TypeAdapter, ValidationError
 
     from kpsim.fields import Threshold
@@ -204,13 +207,11 @@ def threshold(file, qs, reps, seed, jobs, out, force, quiet, no_charts):
     """
     from functools import partial
 
-    from kpsim.analysis import sweep_scenario
-    from kpsim.cli.core import _execute
+    from kpsim.analysis.summary import PCT, format_ci
+    from kpsim.analysis.thresholds import threshold_scenario, threshold_table
+    from kpsim.cli.core import execute
 
-    from kpsim.analysis import threshold_table
-    from kpsim.summary import PCT, format_ci
-
-    results, _ = _execute(file, None, reps, seed, jobs, out, force, quiet, charts=not no_charts, adapt=partial(sweep_scenario, qs=_thresholds(qs)))
+    results, _ = execute(file, None, reps, seed, jobs, out, force, quiet, charts=not no_charts, adapt=partial(threshold_scenario, qs=_thresholds(qs)))
     rows = [("threshold", "median deadlock (meetings)", "text surviving", "participants outvoted")]
     for r in threshold_table(results).itertuples(index=False):
         rows.append(

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from kpsim.cli.common import handle_input_errors
-from kpsim.yamlsource import InputError
+from kpsim.errors import InputError
 
 
 def assets_dir() -> Path:

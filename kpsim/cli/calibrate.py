@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
 from kpsim.cli.common import handle_input_errors, typed_command
-from kpsim.yamlsource import InputError
+from kpsim.errors import InputError
 
 DEFAULT_CASES = Path("scenarios") / "kp"
 
@@ -38,13 +37,13 @@ def calibrate(cases, reps, candidates, rounds, accept, check_reps, seed, jobs, o
     inputs are only positions and saliences. Writes the fitted parameters to
     one file that the cases extend, then prints the fit table.
     """
-    from kpsim.pool import default_jobs, process_pool, warm_up
+    from kpsim.run.pool import default_jobs, process_pool, warm_up
 
-    warm_up(jobs, "kpsim.calibrate")  # the worker server imports kpsim while this process does
+    warm_up(jobs, "kpsim.sweep.calibrate")  # the worker server imports kpsim while this process does
     import pandas as pd
     from tqdm.auto import tqdm
 
-    from kpsim.calibrate import BOX, check, fit, load_cases, simulate
+    from kpsim.sweep.calibrate import BOX, check, fit, load_cases, simulate
 
     paths = list(cases) or sorted(DEFAULT_CASES.glob("*.yaml"))
     loaded = load_cases(paths)
@@ -53,7 +52,7 @@ def calibrate(cases, reps, candidates, rounds, accept, check_reps, seed, jobs, o
     out = out or loaded[0].path.parent / "calibration.yaml"
     jobs = jobs or default_jobs()
     bar = tqdm(total=candidates * rounds, desc="calibrating", unit="candidate", disable=quiet, leave=False)
-    pool = process_pool(jobs, "kpsim.calibrate") if jobs > 1 else None
+    pool = process_pool(jobs, "kpsim.sweep.calibrate") if jobs > 1 else None
     try:
         result = fit(loaded, reps, candidates, accept, rounds, seed, executor=pool, progress=lambda: bar.update(1))
     finally:
@@ -82,11 +81,13 @@ def calibrate(cases, reps, candidates, rounds, accept, check_reps, seed, jobs, o
 def _write(path: Path, result, cases, reps, candidates, rounds, seed) -> None:
     import yaml
 
+    from kpsim.atomic import write_text
+
     ranges = ", ".join(f"{k} {a:.3g}–{b:.3g}" for k, (a, b) in ((k, result.interval(k)) for k in result.params))
     header = [
         f"# Written by `kpsim calibrate` on {datetime.now(timezone.utc):%Y-%m-%d}; do not edit by hand, re-run it:",
         f"#   {typed_command()}",
-        "# Method: rejection ABC on a simulated likelihood (kpsim/calibrate.py): a Latin-hypercube",
+        "# Method: rejection ABC on a simulated likelihood (kpsim/sweep/calibrate.py): a Latin-hypercube",
         f"# sample of {candidates} candidates from a uniform prior, then {candidates} per further round around",
         f"# the accepted ({rounds} rounds, ABC population Monte Carlo), {reps} replications per case each,",
         f"# common random numbers (seed {seed}); the best {len(result.accepted)} accepted",
@@ -96,6 +97,4 @@ def _write(path: Path, result, cases, reps, candidates, rounds, seed) -> None:
         "# Every KP scenario extends this file, so these values are the default dynamics everywhere.",
     ]
     body = yaml.safe_dump({"dynamics": {"mode": "agents", **result.params}}, sort_keys=False)
-    tmp = path.with_suffix(".yaml.tmp")
-    tmp.write_text("\n".join(header) + "\n" + body)
-    os.replace(tmp, path)
+    write_text(path, "\n".join(header) + "\n" + body)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from kpsim.yamlsource import InputError
+from kpsim.errors import InputError
 
 
 def handle_input_errors(fn):

@@ -14,8 +14,8 @@ from pathlib import Path
 import click
 
 from kpsim.cli.common import handle_input_errors, run_options, typed_command
-from kpsim.pool import warm_up
-from kpsim.yamlsource import InputError
+from kpsim.run.pool import warm_up
+from kpsim.errors import InputError
 
 SCHEDULER_HELP = "Dask scheduler, tcp://HOST:PORT: run on that cluster instead of local processes (--jobs is then ignored)."
 WAIT_FOR_WORKERS_S = 60
@@ -47,13 +47,13 @@ def executor_for(scheduler: str | None, jobs: int | None, quiet: bool = False):
         finally:
             client.close()
         return
-    from kpsim.pool import default_jobs, process_pool
+    from kpsim.run.pool import default_jobs, process_pool
 
     jobs = jobs or default_jobs()
     if jobs == 1:
         yield None, 0, True
         return
-    pool = process_pool(jobs - 1, "kpsim.sweep")
+    pool = process_pool(jobs - 1, "kpsim.sweep.execute")
     try:
         yield pool, jobs - 1, True
     finally:
@@ -61,7 +61,7 @@ def executor_for(scheduler: str | None, jobs: int | None, quiet: bool = False):
 
 
 def kpsim_version() -> str:
-    from kpsim import __version__
+    from kpsim.version import __version__
 
     return __version__
 
@@ -88,7 +88,7 @@ def resumable(folder: Path):
 
 
 def load_with_tree(file: Path):
-    from kpsim.scenario import load_tree, validate_tree
+    from kpsim.scenario.load import load_tree, validate_tree
 
     tree = load_tree(file)
     return validate_tree(tree), tree
@@ -116,9 +116,10 @@ def sweep_cmd(file, summary_dir, scheduler, rows, reps, seed, jobs, out, force, 
     per point and rule.
     """
     if not scheduler and not summary_dir:
-        warm_up(jobs, "kpsim.sweep")  # the worker server imports kpsim while this process does
-    from kpsim.sweep import design, run_sweep
-    from kpsim.sweepstore import SweepFolder
+        warm_up(jobs, "kpsim.sweep.execute")  # the worker server imports kpsim while this process does
+    from kpsim.sweep.design import design
+    from kpsim.sweep.execute import run_sweep
+    from kpsim.sweep.store import SweepFolder
 
     if summary_dir is not None:
         if file is not None:
@@ -138,7 +139,7 @@ def sweep_cmd(file, summary_dir, scheduler, rows, reps, seed, jobs, out, force, 
 
 def sweep_report(store, rows: int) -> str:
     """What the folder holds: its status, the first `rows` points and their summary rows."""
-    from kpsim.summary import format_summary
+    from kpsim.analysis.summary import format_summary
 
     m = store.manifest
     head = (
@@ -199,13 +200,14 @@ def sensitivity_cmd(file, samples, trajectories, scheduler, reps, seed, jobs, ou
     import pandas as pd
 
     if not scheduler:
-        warm_up(jobs, "kpsim.sweep")  # the worker server imports kpsim while this process does
-    from kpsim import sensitivity as sa
-    from kpsim.analysis import Results
-    from kpsim.plots import save
-    from kpsim.results import write_meta
-    from kpsim.sweep import design_from_rows, run_sweep
-    from kpsim.sweepstore import write_text
+        warm_up(jobs, "kpsim.sweep.execute")  # the worker server imports kpsim while this process does
+    from kpsim.analysis.results import Results
+    from kpsim.atomic import write_text
+    from kpsim.output.style import save
+    from kpsim.run.provenance import run_meta
+    from kpsim.sweep import sensitivity as sa
+    from kpsim.sweep.design import design_from_rows
+    from kpsim.sweep.execute import run_sweep
 
     started = time.time()
     scenario, tree = load_with_tree(file)
@@ -224,7 +226,7 @@ def sensitivity_cmd(file, samples, trajectories, scheduler, reps, seed, jobs, ou
         shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     (out / "meta.json").unlink(missing_ok=True)
-    write_text(json.dumps(settings, indent=2) + "\n", out / "sensitivity.json")
+    write_text(out / "sensitivity.json", json.dumps(settings, indent=2) + "\n")
     held = [k for k in (scenario.sweep.grid if scenario.sweep else {})]
     points = {k: len(p.points) for k, p in plans.items()}
     click.echo(
@@ -238,13 +240,14 @@ def sensitivity_cmd(file, samples, trajectories, scheduler, reps, seed, jobs, ou
     horizons = {k: _horizons(p) for k, p in plans.items()}
     y = {k: sa.outputs(stores[k].summary_parts(), horizons[k]) for k in plans}
     table = sa.analyse(prob, y["sobol"], designs["morris"], y["morris"], plans["sobol"].rules, sample_seed)
-    write_text(table.to_csv(index=False), out / "sensitivity.csv")
+    write_text(out / "sensitivity.csv", table.to_csv(index=False))
     results = Results(base, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {}, out.resolve().name)  # for the charts' footnote
     subtitle = (f"Scenario {base.name} · rules: {', '.join(plans['sobol'].rules)} · {points['sobol']:,} points × "
                 f"{base.replications:,} replications per rule")
     for output in sa.OUTPUTS:
         save(sa.sobol_chart(table, output, results, subtitle), out / "charts", f"sobol_{output}")
-    write_meta(out / "meta.json", base, plans["sobol"].rules, workers + here, started, str(file), typed_command())
+    meta = run_meta(base, plans["sobol"].rules, workers + here, started, str(file), typed_command())
+    write_text(out / "meta.json", json.dumps(meta, indent=2) + "\n")
     click.echo(format_sensitivity(table))
     click.echo(f"\nresults: {out}/sensitivity.csv, charts in {out}/charts/")
 
@@ -257,7 +260,7 @@ def _horizons(plan):
 
 def format_sensitivity(table) -> str:
     """Per output and rule: S1, ST and Morris μ*, each ± its 95% half-width."""
-    from kpsim.sensitivity import OUTPUTS
+    from kpsim.sweep.sensitivity import OUTPUTS
 
     def pm(v, h):
         return "—" if v != v else f"{v:.2f} ± {h:.2f}"

@@ -7,12 +7,12 @@ from pathlib import Path
 import click
 
 from kpsim.cli.common import handle_input_errors
-from kpsim.yamlsource import InputError
+from kpsim.errors import InputError
 
 
 def _metrics():
     """(title, value, low, high, format, when missing) per table; imported late to keep `kpsim` quick to start."""
-    from kpsim.summary import PCT
+    from kpsim.analysis.summary import PCT
 
     return {
         "median": ("median deadlock, meetings [95% CI]", "median_meetings", "median_lo", "median_hi", "{:g}", "not reached"),
@@ -31,7 +31,7 @@ def _metrics():
 def markdown_tables(folders: list[Path]) -> str:
     import pandas as pd
 
-    from kpsim.summary import format_ci
+    from kpsim.analysis.summary import format_ci
 
     summaries = []
     for folder in folders:

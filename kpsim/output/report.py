@@ -13,7 +13,6 @@ from __future__ import annotations
 import html
 import io
 import math
-import os
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +22,14 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 
-from kpsim import __version__
-from kpsim.analysis import Results, count_threshold, outvoted
-from kpsim.plots import INK, MUTED, draw_survival, house_style
-from kpsim.rules import RULES
-from kpsim.summary import PCT, format_ci
-from kpsim.yamlsource import InputError
+from kpsim.analysis.results import Results
+from kpsim.analysis.summary import PCT, format_ci
+from kpsim.analysis.thresholds import outvoted
+from kpsim.atomic import write_file
+from kpsim.errors import InputError
+from kpsim.output.charts import draw_survival
+from kpsim.output.style import INK, MUTED, house_style
+from kpsim.version import __version__
 
 A4 = (8.27, 11.69)  # inches
 MARGIN = 0.6
@@ -50,14 +51,6 @@ class Brief:
 # ------------------------------------------------------------------ content
 
 
-def _rule_phrase(rule) -> str:
-    """A rule as a plenary would name it: "a two-thirds majority", not "qualified_majority q=2/3"."""
-    q = str(count_threshold(rule))
-    if rule.rule == "qualified_majority":
-        return {"1": "unanimity", "2/3": "a two-thirds majority", "3/4": "a three-quarters majority"}.get(q, f"a {q} majority")
-    return {"simple_majority": "a simple majority", "consensus": "consensus"}.get(rule.rule, f"the {rule.label.replace('_', ' ')} rule")
-
-
 def _median_phrase(row, horizon: int, per_year: float) -> str:
     if math.isnan(row.median_meetings):
         return f"not reached within {horizon:,} meetings ({horizon / per_year:g} years)"
@@ -69,7 +62,7 @@ def _median_phrase(row, horizon: int, per_year: float) -> str:
 def baseline_rule(results: Results) -> str:
     """The status quo to compare against: consensus (or its equal, a majority of 1) if run, else the first rule."""
     rules = {r.label: r for r in results.scenario.rules}
-    return next((r for r in results.rules if r in rules and count_threshold(rules[r]) == 1), results.rules[0])
+    return next((r for r in results.rules if r in rules and rules[r].count_threshold() == 1), results.rules[0])
 
 
 def headline(results: Results) -> str:
@@ -88,14 +81,14 @@ def headline(results: Results) -> str:
     others = [r for r in results.rules if r != base]
     if not others:
         return (
-            f"Under {_rule_phrase(rules[base])} the median deadlock is {_median_phrase(b, cal.horizon, cal.meetings_per_year)}; "
+            f"Under {rules[base].phrase()} the median deadlock is {_median_phrase(b, cal.horizon, cal.meetings_per_year)}; "
             f"{format_ci(b.adopted, b.adopted_lo, b.adopted_hi, PCT)} of proposals are adopted within the horizon."
         )
     alt = min(others, key=lambda r: s.loc[r, "mean_meetings"])
     a = s.loc[alt]
     first = (
-        f"Under {_rule_phrase(rules[alt])} the median deadlock would be {_median_phrase(a, cal.horizon, cal.meetings_per_year)} "
-        f"instead of {_median_phrase(b, cal.horizon, cal.meetings_per_year)} under {_rule_phrase(rules[base])}."
+        f"Under {rules[alt].phrase()} the median deadlock would be {_median_phrase(a, cal.horizon, cal.meetings_per_year)} "
+        f"instead of {_median_phrase(b, cal.horizon, cal.meetings_per_year)} under {rules[base].phrase()}."
     )
     o = out.loc[alt]
     second = (
@@ -103,7 +96,7 @@ def headline(results: Results) -> str:
         f"{format_ci(b.adopted, b.adopted_lo, b.adopted_hi, PCT)}"
     )
     if not math.isnan(o.outvoted):
-        who = "voters (observers included)" if rules[alt].rule == "chambers" else "participants"
+        who = "voters (observers included)" if rules[alt].observers_vote else "participants"
         second += f"; at adoption {format_ci(o.outvoted, o.outvoted_lo, o.outvoted_hi, '{:.1f}')} {who} would be outvoted"
     if not math.isnan(a.surviving_share):
         second += f" and {PCT.format(a.surviving_share)} of the proposed change would survive"
@@ -134,7 +127,7 @@ def rule_summary(rule) -> str:
     """A rule in words, with its parameters."""
     params = rule.model_dump(mode="json", exclude={"rule", "name"}, exclude_none=True)
     shown = ", ".join(f"{k} {v}" for k, v in params.items() if not isinstance(v, list))
-    return f"{rule.label}: {RULES[rule.rule].summary}" + (f" ({shown})" if shown else "")
+    return f"{rule.label}: {rule.summary}" + (f" ({shown})" if shown else "")
 
 
 def assumptions(results: Results) -> list[str]:
@@ -363,15 +356,6 @@ def compose_pdf(brief: Brief, results: Results) -> Figure:
     return page.fig
 
 
-def _replace(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def write_brief(results: Results, folder: Path) -> tuple[Brief, list[Path]]:
     """brief.html and brief.pdf into `folder`, each written whole or not at all."""
     folder = Path(folder)
@@ -380,6 +364,6 @@ def write_brief(results: Results, folder: Path) -> tuple[Brief, list[Path]]:
     with house_style():
         fig = compose_pdf(brief, results)
     paths = [folder / "brief.html", folder / "brief.pdf"]
-    _replace(paths[0], lambda p: p.write_text(html_text, encoding="utf-8"))
-    _replace(paths[1], lambda p: fig.savefig(p, format="pdf", facecolor="white"))
+    write_file(paths[0], lambda p: p.write_text(html_text, encoding="utf-8"))
+    write_file(paths[1], lambda p: fig.savefig(p, format="pdf", facecolor="white"))
     return brief, paths

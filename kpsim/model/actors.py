@@ -9,18 +9,23 @@ replications costs about as much as one.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import mesa
 import numpy as np
 from scipy.special import ndtri
 
+from kpsim.fields import ACTOR_KINDS
 
 
 class Actor(mesa.Agent):
-    """An actor with an ideal position on the issue; the spec is its scenario entry."""
+    """An actor with an ideal position on the issue; `entry` is its scenario entry (kpsim.scenario.schema.ActorEntry)."""
 
-    def __init__(self, model, spec, column: int):
+    kind: ClassVar[str | None] = None
+
+    def __init__(self, model, entry, column: int):
         super().__init__(model)
-        self.spec = spec
+        self.entry = entry
         self.column = column
 
     @property
@@ -43,11 +48,6 @@ class Actor(mesa.Agent):
         it abstains. So an actor that does not care (low salience) abstains
         rather than deciding the matter by coin flip, and never blocks.
         """
-        if model.dynamics.mode == "null":
-            yes = model.streams.bernoulli(rows, meeting, model.dynamics.support_probability)
-            out = yes.view(np.int8) << 1  # True -> 2, False -> 0
-            out -= 1  # SUPPORT = 1, OBJECT = -1
-            return out
         x = model.positions_at(rows)
         text = model.text[rows, None]
         gain = np.abs(model.status_quo - x) - np.abs(text - x)
@@ -60,6 +60,8 @@ class Actor(mesa.Agent):
 
 class Participant(Actor):
     """A government (or the EU): it votes and is influenced by its allies."""
+
+    kind = "participant"
 
     @staticmethod
     def influence(model) -> None:
@@ -93,20 +95,18 @@ class Observer(Actor):
 
 
 class Industry(Observer):
-    """The diamond industry's representative body (e.g. the World Diamond Council)."""
+    kind = "industry"
 
 
 class CivilSociety(Observer):
-    """A civil-society coalition."""
+    kind = "civil_society"
 
 
 class Intergovernmental(Observer):
-    """An intergovernmental observer (e.g. a producers' association)."""
+    kind = "intergovernmental"
 
 
-AGENT_CLASSES = {
-    "participant": Participant,
-    "industry": Industry,
-    "civil_society": CivilSociety,
-    "intergovernmental": Intergovernmental,
-}
+# one agent class per kind of kpsim.fields.ACTOR_KINDS (a contract test holds them equal); the table describes each
+AGENT_CLASSES = {cls.kind: cls for cls in (Participant, Industry, CivilSociety, Intergovernmental)}
+for _cls in (Industry, CivilSociety, Intergovernmental):
+    _cls.__doc__ = ACTOR_KINDS[_cls.kind].description.capitalize() + "."

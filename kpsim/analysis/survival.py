@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from kpsim.analysis.outputs import table
+
 __all__ = [
     "Survival",
     "MedianEstimate",
@@ -328,3 +330,33 @@ def survival_table(runs: pd.DataFrame, horizon: float, confidence: float = 0.95)
     cols = ["rule", "n", "adopted", "median", "median_lower", "median_upper",
             "median_text", "rmst", "rmst_se"]
     return pd.DataFrame(rows, columns=cols)
+
+
+# ------------------------------------------------------------------ survival between rules
+
+
+def holm(pvalues) -> np.ndarray:
+    """Holm's step-down adjustment: controls the chance of any false difference among all pairs."""
+    p = np.asarray(pvalues, dtype=float)
+    ok = np.flatnonzero(~np.isnan(p))
+    order = ok[np.argsort(p[ok])]
+    m = len(order)
+    adjusted = np.full(len(p), np.nan)
+    adjusted[order] = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    return adjusted
+
+
+@table("logrank.csv")
+def logrank_results(results) -> pd.DataFrame:
+    return logrank_table(results.runs)
+
+
+def logrank_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Pairwise log-rank tests between rules, with Holm-adjusted p-values.
+
+    The rules are run on the same random draws, so their samples are
+    positively correlated and the (independent-samples) test is conservative.
+    """
+    groups = {rule: (g["meetings"].to_numpy(), g["censored"].to_numpy()) for rule, g in runs.groupby("rule", sort=False)}
+    table = pairwise_logrank(groups)
+    return table.assign(pvalue_holm=holm(table["pvalue"]))

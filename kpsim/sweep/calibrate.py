@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from kpsim.runner import run
-from kpsim.scenario import Scenario, load_tree, validate_tree
-from kpsim.survival import kaplan_meier
+from kpsim.analysis.survival import kaplan_meier
+from kpsim.run.runner import run
+from kpsim.scenario.load import load_tree, validate_tree
+from kpsim.scenario.schema import Scenario
 
 # the search box: wide enough to hold every plausible value, documented in scenarios/README.md
 BOX = {
@@ -58,7 +59,8 @@ def with_dynamics(sc: Scenario, params: dict, replications: int, seed: int) -> S
 
 def simulate(case: Case, params: dict, replications: int, seed: int) -> pd.DataFrame:
     sc = with_dynamics(case.scenario, params, replications, seed)
-    return run(sc, [sc.record.rule], progress=False).runs
+    runs, _ = run(sc, [sc.record.rule], progress=False)
+    return runs
 
 
 def observed_window(record) -> tuple[bool, int, int]:

@@ -14,7 +14,7 @@ import math
 import pandas as pd
 from scipy.special import ndtri
 
-from kpsim.survival import (
+from kpsim.analysis.survival import (
     kaplan_meier,
     median_deadlock,
     restricted_mean,

@@ -38,7 +38,7 @@ def warm_up(jobs: int | None, preload: str) -> None:
         forkserver.ensure_running()
 
 
-def process_pool(jobs: int, preload: str = "kpsim.runner") -> ProcessPoolExecutor:
+def process_pool(jobs: int, preload: str = "kpsim.run.runner") -> ProcessPoolExecutor:
     """Workers whose tasks live in module `preload`, imported once by the forkserver (if not already running)."""
     ctx = _context(preload)
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)

@@ -11,13 +11,7 @@ from pathlib import Path
 
 import yaml
 
-
-class InputError(Exception):
-    """Bad user input: reported as plain messages, exit code 2, no traceback."""
-
-    def __init__(self, messages: list[str] | str):
-        self.messages = [messages] if isinstance(messages, str) else list(messages)
-        super().__init__("\n".join(self.messages))
+from kpsim.errors import InputError
 
 
 class LDict(dict):

@@ -31,10 +31,11 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from kpsim.calibrate import BOX
-from kpsim.plots import OKABE_ITO, SLIDE, frame, house_style
-from kpsim.scenario import Scenario
-from kpsim.yamlsource import InputError
+from kpsim.errors import InputError
+from kpsim.model.dynamics import DYNAMICS
+from kpsim.output.style import OKABE_ITO, SLIDE, frame, house_style
+from kpsim.scenario.schema import Scenario
+from kpsim.sweep.calibrate import BOX
 
 OUTPUTS = {
     "median_deadlock": "Median deadlock (meetings; not reached = horizon)",
@@ -49,12 +50,15 @@ def ranges_of(scenario: Scenario) -> dict[str, tuple[float, float]]:
     """The parameter box: the scenario's sweep ranges, else the calibration box on the dynamics."""
     if scenario.sweep is not None and scenario.sweep.ranges:
         return {k: tuple(v) for k, v in scenario.sweep.ranges.items()}
-    if scenario.dynamics.mode == "null":
+    strategy = DYNAMICS[scenario.dynamics.mode]
+    box = {f"dynamics.{k}": v for k, v in BOX.items() if k in strategy.parameters}
+    if not box:
+        moves = ", ".join(f"dynamics.{p}" for p in strategy.parameters)
         raise InputError(
-            f"{scenario.name}: the null model moves only dynamics.support_probability — "
-            "declare the box under sweep: ranges: (e.g. dynamics.support_probability: [0.4, 0.6])"
+            f"{scenario.name}: the {strategy.title} moves only {moves} — "
+            f"declare the box under sweep: ranges: (e.g. dynamics.{strategy.parameters[0]}: [0.4, 0.6])"
         )
-    return {f"dynamics.{k}": v for k, v in BOX.items()}
+    return box
 
 
 def problem(ranges: dict[str, tuple[float, float]]) -> dict:

@@ -1,188 +1,18 @@
-"""Scenario files: the schema, `extends:` merging, and errors with file:line.
-
-Nothing here knows about the Kimberley Process: any body that decides by
-votes of participants, lobbied by observers, can be written down.
-"""
+"""Loading a scenario: safe YAML, `extends:` merging, and every error reported at once with its file:line."""
 
 from __future__ import annotations
 
 import difflib
 import typing
 from pathlib import Path
-from typing import Annotated, Literal, Union
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ValidationError
 
-from kpsim.fields import NonNeg, Strict, Unit
+from kpsim.errors import InputError
 from kpsim.rules import RULES
-from kpsim.sweepspec import Sweep
-from kpsim.yamlsource import InputError, LDict, LList, line_of, load_located
-
-
-ActorKind = Literal["participant", "industry", "civil_society", "intergovernmental"]
-OBSERVER_KINDS = ("industry", "civil_society", "intergovernmental")
-
-
-class Actor(Strict):
-    id: str = Field(min_length=1)
-    name: str | None = None
-    kind: ActorKind = "participant"
-    bloc: str | None = None
-    position: Unit = 0.5
-    salience: Unit = 0.5
-    capability: NonNeg = 1.0
-    weights: dict[str, NonNeg] = Field(default_factory=dict)
-    stubbornness: Unit = 0.5
-    reluctance: NonNeg = 0.0
-    lobbying: Unit = 0.0
-    note: str | None = None
-
-    @model_validator(mode="after")
-    def _lobbying_only_for_observers(self):
-        if self.kind == "participant" and self.lobbying:
-            raise ValueError("lobbying is for observers only (kind industry, civil_society or intergovernmental)")
-        return self
-
-
-class Proposal(Strict):
-    title: str = "proposal"
-    status_quo: Unit = 0.0
-    position: Unit = 1.0
-    proposer: str | None = None
-    reservation: Unit | None = None
-    abandon_after: Annotated[int, Field(ge=1)] | None = None
-
-    @model_validator(mode="after")
-    def _reservation_between(self):
-        if self.position == self.status_quo:
-            raise ValueError("position must differ from status_quo: there is nothing to decide")
-        r = self.reservation
-        if r is not None and not (min(self.status_quo, self.position) <= r <= max(self.status_quo, self.position)):
-            raise ValueError(
-                f"reservation = {r:g} must lie between status_quo ({self.status_quo:g}) and position ({self.position:g})"
-            )
-        return self
-
-    @property
-    def floor(self) -> float:
-        """How far the chair may water the text down: the reservation point, else the proposal itself."""
-        return self.position if self.reservation is None else self.reservation
-
-
-class Calendar(Strict):
-    meetings_per_year: Annotated[float, Field(gt=0)] = 2.0
-    horizon: Annotated[int, Field(ge=1, le=100_000)] = 28
-    start_year: float | None = None
-
-
-class Dynamics(Strict):
-    mode: Literal["agents", "null"] = "agents"
-    support_probability: Unit = 0.5
-    noise: NonNeg = 0.1
-    reluctance: NonNeg = 0.05
-    amendment_step: Unit = 0.2
-    lobbying: NonNeg = 0.1
-    stubbornness_scale: NonNeg = 1.0
-    position_noise: NonNeg = 0.0
-
-
-class Target(Strict):
-    """What the model must reproduce for the record to count as matched (the calibration's pass/fail)."""
-
-    median_meetings: Annotated[list[NonNeg], Field(min_length=2, max_length=2)] | None = None  # [low, high]
-    within: Annotated[int, Field(ge=1)] | None = None
-    adopted_at_least: Unit | None = None
-    adopted_at_most: Unit | None = None
-
-    @model_validator(mode="after")
-    def _within_needed(self):
-        if (self.adopted_at_least is not None or self.adopted_at_most is not None) and self.within is None:
-            raise ValueError("adopted_at_least / adopted_at_most need 'within' (a number of meetings)")
-        if self.median_meetings is not None and self.median_meetings[0] > self.median_meetings[1]:
-            raise ValueError("median_meetings is [low, high] with low <= high")
-        return self
-
-
-class Record(Strict):
-    """What actually happened, for calibration: adopted at meeting `meetings`, or not adopted after it."""
-
-    rule: str
-    adopted: bool
-    meetings: Annotated[int, Field(ge=1)]
-    source: str
-    target: Target = Target()
-
-
-RuleSpec = Annotated[Union[tuple(spec.params for spec in RULES.values())], Field(discriminator="rule")]
-
-
-class Scenario(Strict):
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    description: str = ""
-    sources: list[str] = Field(default_factory=list)
-    actors: list[Actor] = Field(min_length=1)
-    proposal: Proposal
-    calendar: Calendar = Calendar()
-    dynamics: Dynamics = Dynamics()
-    rules: list[RuleSpec] = Field(min_length=1)
-    replications: Annotated[int, Field(ge=1, le=100_000_000)] = 1000
-    seed: Annotated[int, Field(ge=0)] = 0
-    record: Record | None = None
-    sweep: Sweep | None = None  # what `kpsim sweep` and `kpsim sensitivity` vary
-
-    @model_validator(mode="after")
-    def _consistent(self):
-        issues = self.issues()
-        if issues:
-            raise PydanticCustomError(
-                "scenario_issues", "{summary}", {"summary": "; ".join(m for _, m in issues), "issues": issues}
-            )
-        return self
-
-    def issues(self) -> list[tuple[tuple, str]]:
-        """Every cross-field problem, each with the path of the field to point at."""
-        out = []
-        ids = [a.id for a in self.actors]
-        for i, a in enumerate(self.actors):
-            if a.id in ids[:i]:
-                out.append((("actors", i, "id"), f"= {a.id!r} — actor ids must be unique; it is already used"))
-        if not any(a.kind == "participant" for a in self.actors):
-            out.append((("actors",), "— at least one actor must be of kind participant"))
-        if self.proposal.proposer is not None and self.proposal.proposer not in ids:
-            out.append((("proposal", "proposer"), f"= {self.proposal.proposer!r} — not an actor id"))
-        labels = [r.label for r in self.rules]
-        if self.record is not None and self.record.rule not in labels:
-            out.append((("record", "rule"), f"= {self.record.rule!r} — must be one of the scenario's rules: {', '.join(labels)}"))
-        known = {w for a in self.actors for w in a.weights}
-        kinds = {a.kind for a in self.actors}
-        for i, r in enumerate(self.rules):
-            if r.label in labels[:i]:
-                out.append((("rules", i, "name"), f"= {r.label!r} — rule names must be unique (give each a distinct 'name')"))
-            for j, chamber in enumerate(getattr(r, "chambers", [])):
-                if not kinds & set(chamber.kinds):
-                    out.append(
-                        (
-                            ("rules", i, "chambers", j),
-                            f"— chamber {chamber.name!r} has no members (no actor of kind {', '.join(chamber.kinds)})",
-                        )
-                    )
-            for w in r.weight_names():
-                if w not in known:
-                    out.append(
-                        (("rules", i, "weight"), f"= {w!r} — no actor has this weight; known: {', '.join(sorted(known)) or 'none'}")
-                    )
-        return out
-
-    def rule(self, label: str):
-        for r in self.rules:
-            if r.label == label:
-                return r
-        raise InputError(f"no rule named {label!r} in scenario {self.name!r}; rules: {', '.join(r.label for r in self.rules)}")
-
-
-# ---------------------------------------------------------------- loading
+from kpsim.scenario.schema import Scenario
+from kpsim.scenario.yamlsource import LDict, LList, line_of, load_located
 
 
 def _merge(base, over):
@@ -295,7 +125,8 @@ _MESSAGES = {
 }
 
 
-def _message(err: dict) -> str:
+def field_message(err: dict) -> str:
+    """What is wrong with a value, in plain words, from one pydantic error."""
     kind = err["type"]
     if kind == "unknown_field":
         return err["msg"]
@@ -332,7 +163,7 @@ def format_errors(exc: ValidationError, tree: LDict) -> list[str]:
         value = ""
         if err["type"] not in ("missing", "unknown_field") and not isinstance(err.get("input"), dict | list):
             value = f" = {err['input']!r}"
-        out.append(f"{fname}:{line}: {field}{value} — {_message(err)}")
+        out.append(f"{fname}:{line}: {field}{value} — {field_message(err)}")
     return sorted(out, key=_file_line)
 
 
@@ -354,7 +185,7 @@ def _unknown(loc: tuple) -> str:
         if isinstance(key, int):
             continue
         if _is_tag(loc, k):
-            models = [RULES[key].params]
+            models = [RULES[key]]
             continue
         models = [m for model in models if key in model.model_fields for m in _models_in(model.model_fields[key].annotation)]
     if len(models) != 1:

@@ -21,12 +21,10 @@ folder never claims to be complete before it is.
 
 from __future__ import annotations
 
-import io
-
 import hashlib
+import io
 import json
 import math
-import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -35,10 +33,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpsim import __version__
-from kpsim.results import write_meta
-from kpsim.scenario import scenario_yaml
-from kpsim.yamlsource import InputError
+from kpsim.atomic import write_bytes, write_text
+from kpsim.errors import InputError
+from kpsim.run.provenance import run_meta
+from kpsim.scenario.load import scenario_yaml
+from kpsim.version import __version__
 
 FORMAT = 1
 MANIFEST = "sweep.json"
@@ -72,30 +71,11 @@ def fingerprint(plan) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 
-def _replace(tmp: Path, path: Path) -> None:
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def parquet_bytes(frame: pd.DataFrame) -> bytes:
     """Encoded where the chunk ran: the worker pays for it, and less crosses the wire."""
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False, engine="pyarrow")
     return buffer.getvalue()
-
-
-def _write_parquet(data: bytes, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    _replace(tmp, path)
-
-
-def write_text(text: str, path: Path) -> None:
-    """Write whole or not at all: a temporary name, then one rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    _replace(tmp, path)
 
 
 class SweepFolder:
@@ -128,7 +108,7 @@ class SweepFolder:
                 raise InputError(f"{path}: folder exists, is not empty and holds no sweep — choose another --out or pass --force")
             manifest = cls._new_manifest(plan, fp, points_per_chunk, parts_per_point, command)
             path.mkdir(parents=True, exist_ok=True)
-            write_text(json.dumps(manifest, indent=2) + "\n", path / MANIFEST)  # first: the folder is ours from now on
+            write_text(path / MANIFEST, json.dumps(manifest, indent=2) + "\n")  # first: the folder is ours from now on
         elif manifest.get("fingerprint") != fp:
             raise InputError(
                 f"{path}: holds a different sweep ({_difference(manifest, plan)}) — "
@@ -139,8 +119,8 @@ class SweepFolder:
             for stale in (path / sub).glob(".*.tmp"):
                 stale.unlink()
         spec = plan.base.model_copy(update={"sweep": plan.spec})
-        write_text(scenario_yaml(spec), path / "scenario.yaml")
-        write_text(plan.table().to_csv(index=False), path / "points.csv")
+        write_text(path / "scenario.yaml", scenario_yaml(spec))
+        write_text(path / "points.csv", plan.table().to_csv(index=False))
         return cls(path, manifest)
 
     @classmethod
@@ -241,8 +221,8 @@ class SweepFolder:
 
     def write(self, chunk: Chunk, runs: bytes, summary: bytes) -> int:
         """Write one chunk (runs first, then the summary that marks it done); returns the points it completed."""
-        _write_parquet(runs, self._file("runs", chunk))
-        _write_parquet(summary, self._file("summary", chunk))
+        write_bytes(self._file("runs", chunk), runs)
+        write_bytes(self._file("summary", chunk), summary)
         self._done.add(chunk.index)
         return chunk.stop - chunk.first if self._group_done(chunk.group) else 0
 
@@ -251,8 +231,9 @@ class SweepFolder:
         if self.complete or self.todo():
             return
         table = plan.table().merge(self.summary_parts(), on="point", how="right")
-        write_text(table.to_csv(index=False), self.path / "summary.csv")
-        write_meta(self.path / "meta.json", plan.base, self.rules, workers, self.started, plan.source, command)
+        write_text(self.path / "summary.csv", table.to_csv(index=False))
+        meta = run_meta(plan.base, self.rules, workers, self.started, plan.source, command)
+        write_text(self.path / "meta.json", json.dumps(meta, indent=2) + "\n")
 
     # ------------------------------------------------------------ reading
 

@@ -1,151 +1,44 @@
-"""The house style and every chart.
+"""Every chart, each registered in the outputs registry (kpsim.analysis.outputs) so Results.write draws it.
 
-Slides are read from the back of a room and printed in grey: the palette is
-Okabe–Ito (safe for colour-blind readers) with a line style per rule, the
-fonts are large, and every chart says what it shows (title), on what
-(subtitle: scenario, rules, replications) and from where (footnote: run id,
-kpsim version, sources). Uncertainty is drawn, never dropped: bands on
-curves, intervals on points, and censored replications shown as such.
-
-Figures are built with matplotlib's object API (no pyplot), so nothing here
-changes the backend of a notebook that imports it; files render with Agg.
+Each chart is a function of the results (and the analysis tables it reads)
+that returns a matplotlib Figure in the house style (kpsim.output.style); the
+registrations at the bottom say which file each becomes. A new chart is one
+function and one entry there.
 """
 
 from __future__ import annotations
 
 import math
-import textwrap
-from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps, rc_context, rcParams
+from matplotlib import colormaps, rcParams
 from matplotlib.figure import Figure
-from matplotlib.ticker import LogLocator, MaxNLocator, PercentFormatter
+from matplotlib.ticker import LogLocator, MaxNLocator
 
-from kpsim import __version__
-from kpsim.analysis import Results, bloc_labels
-from kpsim.summary import PCT, format_ci
-from kpsim.survival import kaplan_meier
-
-# Okabe–Ito, with Tol's olive in place of its yellow, which all but vanishes on white
-OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999933"]
-LINESTYLES = ["-", "--", "-.", ":"]
-INK, MUTED, GRID = "#222222", "#555555", "#DDDDDD"
-CENSORED = "#888888"
-SLIDE = (12.0, 6.75)  # inches, 16:9
-DPI = 200
-FORMATS = ("png", "svg", "pdf")
-
-STYLE = {
-    "font.family": "DejaVu Sans",
-    "font.size": 14,
-    "axes.titlesize": 15,
-    "axes.titleweight": "bold",
-    "axes.titlelocation": "left",
-    "axes.labelsize": 14,
-    "axes.labelcolor": INK,
-    "axes.edgecolor": MUTED,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.color": GRID,
-    "grid.linewidth": 0.8,
-    "xtick.labelsize": 12,
-    "ytick.labelsize": 12,
-    "xtick.color": MUTED,
-    "ytick.color": MUTED,
-    "legend.fontsize": 12,
-    "legend.frameon": False,
-    "lines.linewidth": 2.5,
-    "svg.fonttype": "none",  # text stays text in SVG: searchable, editable
-    "pdf.fonttype": 42,  # TrueType in PDF: editable in slide software
-}
-
-
-_SCALED = {"size", "titlesize", "labelsize", "fontsize", "linewidth"}
-
-
-@contextmanager
-def house_style(scale: float = 1.0):
-    """The style for a slide; `scale` < 1 shrinks text and lines for a chart set into a page."""
-    with rc_context({k: v * scale if isinstance(v, (int, float)) and k.split(".")[-1] in _SCALED else v for k, v in STYLE.items()}):
-        yield
-
-
-def _marker_size(points: float) -> float:
-    """A marker size in step with the current font scale."""
-    return points * rcParams["font.size"] / STYLE["font.size"]
-
-
-def rule_styles(rules: list[str]) -> dict[str, dict]:
-    """The same colour and line style for a rule on every chart of a run."""
-    return {r: {"color": OKABE_ITO[i % len(OKABE_ITO)], "linestyle": LINESTYLES[i % len(LINESTYLES)]} for i, r in enumerate(rules)}
-
-
-def _source_label(source: str) -> str:
-    """URLs by their site, other sources as written (shortened): a footnote, not a bibliography."""
-    url = urlparse(source.strip())
-    if url.scheme in ("http", "https") and url.netloc:
-        return url.netloc.removeprefix("www.")
-    return textwrap.shorten(source.strip(), 50, placeholder="…")
-
-
-def sources_line(sources: list[str], width: int) -> str:
-    """The scenario's sources in at most about `width` characters, the rest counted."""
-    if not sources:
-        return "sources: see scenario.yaml"
-    labels = list(dict.fromkeys(_source_label(s) for s in sources))
-    shown = []
-    for lab in labels:
-        if len("; ".join(shown + [lab])) > width - 40:
-            break
-        shown.append(lab)
-    rest = len(labels) - len(shown)
-    return "sources: " + "; ".join(shown) + (f"; and {rest} more in scenario.yaml" if rest else "")
-
-
-def frame(fig: Figure, results: Results, title: str, subtitle: str, note: str = "") -> None:
-    """Title and subtitle on top, footnote at the bottom, the axes laid out in between."""
-    width_in, height_in = fig.get_size_inches()
-    chars = int(width_in * 72 / (13 * 0.56))
-    sub = "\n".join(textwrap.wrap(subtitle, chars))
-    foot_chars = int(width_in * 72 / (10 * 0.56))
-    foot = f"run {results.run_id} · kpsim {__version__} · " + sources_line(results.scenario.sources, foot_chars * 2)
-    foot = "\n".join(textwrap.wrap(foot, foot_chars) + textwrap.wrap(note, foot_chars))
-    pad = 0.18
-    top_in = pad + 20 * 1.3 / 72 + (sub.count("\n") + 1) * 13 * 1.35 / 72 + 0.15
-    bottom_in = pad + (foot.count("\n") + 1) * 10 * 1.35 / 72 + 0.1
-    fig.text(0.012, 1 - pad / height_in, title, fontsize=20, fontweight="bold", color=INK, va="top")
-    fig.text(0.012, 1 - (pad + 20 * 1.45 / 72) / height_in, sub, fontsize=13, color=MUTED, va="top", linespacing=1.35)
-    fig.text(0.012, pad / height_in, foot, fontsize=10, color=MUTED, va="bottom", linespacing=1.35)
-    fig.get_layout_engine().set(rect=(0.005, bottom_in / height_in, 0.99, 1 - (top_in + bottom_in) / height_in))
-
-
-def _subtitle(results: Results, rules: list[str] | None = None, extra: str = "") -> str:
-    rules = rules or results.rules
-    prop = results.scenario.proposal.title
-    parts = [f"Scenario {results.scenario.name}" + (f" — {prop}" if prop and prop != "proposal" else "")]
-    parts.append(f"rules: {', '.join(rules)}")
-    parts.append(f"{results.replications:,} replications per rule")
-    return " · ".join(parts + ([extra] if extra else []))
-
-
-def _figure(size=SLIDE) -> Figure:
-    return Figure(figsize=size, layout="constrained")
-
-
-def _nothing_to_show(fig: Figure, message: str) -> None:
-    """Say so in the chart, rather than leave an empty frame that looks like a failure."""
-    ax = fig.add_subplot()
-    ax.axis("off")
-    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=16, color=MUTED, wrap=True, transform=ax.transAxes)
-
-
-def _pct(ax, axis="y"):
-    getattr(ax, f"{axis}axis").set_major_formatter(PercentFormatter(1.0, decimals=0))
+from kpsim.analysis import outputs
+from kpsim.analysis.blockers import bloc_labels
+from kpsim.analysis.results import Results
+from kpsim.analysis.summary import PCT, format_ci
+from kpsim.analysis.survival import kaplan_meier
+from kpsim.output.style import (
+    CENSORED,
+    INK,
+    MUTED,
+    OKABE_ITO,
+    SLIDE,
+    STYLE,
+    figure,
+    frame,
+    house_style,
+    marker_size,
+    nothing_to_show,
+    percent_axis,
+    rule_styles,
+    save,
+    subtitle,
+)
 
 
 # ------------------------------------------------------------------ charts
@@ -173,11 +66,11 @@ def draw_survival(ax, results: Results) -> None:
         ax.fill_between(x[band], lo[band], hi[band], step="post", color=st["color"], alpha=0.18, linewidth=0)
         censored_here = km.at_risk - km.event_counts - np.append(km.at_risk[1:], 0)
         t_c = km.times[censored_here > 0]
-        ax.plot(t_c, km.at(t_c), linestyle="none", marker="|", markersize=_marker_size(12), markeredgewidth=2, color=st["color"])
+        ax.plot(t_c, km.at(t_c), linestyle="none", marker="|", markersize=marker_size(12), markeredgewidth=2, color=st["color"])
     ax.axhline(0.5, color=MUTED, linewidth=1, linestyle=":")
     ax.set_xlim(0, right * 1.01)
     ax.set_ylim(-0.01, 1.02)
-    _pct(ax)
+    percent_axis(ax)
     ax.set_xlabel(f"Meetings since tabling (horizon {horizon:,} meetings = {horizon / per_year:g} years)")
     ax.set_ylabel("Still deadlocked")
     years = ax.secondary_xaxis("top", functions=(lambda m: m / per_year, lambda y: y * per_year))
@@ -190,13 +83,13 @@ def draw_survival(ax, results: Results) -> None:
 
 def survival_chart(results: Results) -> Figure:
     """Kaplan–Meier share still deadlocked, per rule, with its 95% band; ticks mark censoring."""
-    fig = _figure()
+    fig = figure()
     draw_survival(fig.add_subplot(), results)
     frame(
         fig,
         results,
         "How long does the deadlock last under each rule?",
-        _subtitle(results, extra="shaded: 95% confidence band"),
+        subtitle(results, extra="shaded: 95% confidence band"),
         "Kaplan–Meier estimates; a proposal not adopted by the horizon (or abandoned) is censored (|), never counted as adopted. "
         "Dotted line: half adopted (the median).",
     )
@@ -215,7 +108,7 @@ def deadlock_chart(results: Results) -> Figure:
     gap = 3 * width
     cens_x = edges[-1] + gap
     height = max(SLIDE[1], min(9.5, 1.9 + 1.0 * len(rules)))
-    fig = _figure((SLIDE[0], height))
+    fig = figure((SLIDE[0], height))
     axes = fig.subplots(len(rules), 1, sharex=True, squeeze=False)[:, 0]
     for ax, rule in zip(axes, rules):
         g = results.runs[results.runs["rule"] == rule]
@@ -233,7 +126,7 @@ def deadlock_chart(results: Results) -> Figure:
         ax.axvline(edges[-1] + gap / 2 - width / 2, color=MUTED, linewidth=1, linestyle=":")
         ax.set_title(rule, fontsize=13, loc="left", pad=2, color=st["color"])
         ax.grid(axis="x", visible=False)
-        _pct(ax)
+        percent_axis(ax)
         ax.set_ylim(0, max(0.05, float(ax.get_ylim()[1]) * 1.18))
     ticks = [t for t in axes[-1].get_xticks() if 0 <= t <= edges[-1]]
     axes[-1].set_xticks(ticks + [cens_x], [f"{t:g}" for t in ticks] + [f"not adopted\nby {horizon:,}"])
@@ -244,7 +137,7 @@ def deadlock_chart(results: Results) -> Figure:
         fig,
         results,
         "When would the proposal pass?",
-        _subtitle(results),
+        subtitle(results),
         "Bars: share of all replications adopted at each meeting. Hatched: not adopted by the horizon (censored); "
         "solid grey: abandoned. Neither is counted as adopted.",
     )
@@ -281,14 +174,14 @@ def blockers_chart(results: Results, by_bloc: pd.DataFrame) -> Figure:
     none = [r for r in results.rules if r not in rules]
     title = "Who blocks? Share of failed decisions, by bloc (mean member)"
     if not rules:
-        fig = _figure()
-        _nothing_to_show(fig, "Every decision passed at its first meeting under every rule: nobody blocked.")
-        frame(fig, results, title, _subtitle(results))
+        fig = figure()
+        nothing_to_show(fig, "Every decision passed at its first meeting under every rule: nobody blocked.")
+        frame(fig, results, title, subtitle(results))
         return fig
     data = by_bloc[by_bloc["rule"].isin(rules)]
     pivot = {col: data.pivot_table(index="bloc", columns="rule", values=col, sort=False).reindex(columns=rules) for col in ("pivotal_rate", "objection_rate")}
     order = pivot["pivotal_rate"].max(axis=1).sort_values(ascending=False, kind="stable").index
-    fig = _figure((SLIDE[0], max(SLIDE[1], 3.6 + 0.45 * len(order))))
+    fig = figure((SLIDE[0], max(SLIDE[1], 3.6 + 0.45 * len(order))))
     axes = fig.subplots(1, 2, sharey=True)
     _heatmap(axes[0], pivot["pivotal_rate"].reindex(order), "Pivotal: its objection alone sank the text", 4.6)
     _heatmap(axes[1], pivot["objection_rate"].reindex(order), "Objected", 4.6)
@@ -298,7 +191,7 @@ def blockers_chart(results: Results, by_bloc: pd.DataFrame) -> Figure:
         fig,
         results,
         title,
-        _subtitle(results, extra=f"no failed decision under {', '.join(none)}" if none else ""),
+        subtitle(results, extra=f"no failed decision under {', '.join(none)}" if none else ""),
         "Pivotal: withdrawing that one objection would have passed the text. Blocs ranked by their highest pivotal rate; "
         "–: not a voter under that rule. Rates pool every failed decision of every replication (no interval: decisions "
         f"within a replication are not independent). Failed decisions: {counts}.",
@@ -315,9 +208,9 @@ def power_chart(results: Results, power: pd.DataFrame) -> Figure:
     missing = per_rule[per_rule["coleman"].isna()]
     unavailable = "; ".join(f"{r}: not available — {n}" for r, n in missing["note"].items())
     if not rules:
-        fig = _figure()
-        _nothing_to_show(fig, "No rule of this run is a yes/no game, so no power index is defined (see below).")
-        frame(fig, results, "Who holds power under each rule?", _subtitle(results), unavailable)
+        fig = figure()
+        nothing_to_show(fig, "No rule of this run is a yes/no game, so no power index is defined (see below).")
+        frame(fig, results, "Who holds power under each rule?", subtitle(results), unavailable)
         return fig
     shown = power[power["rule"].isin(rules)].assign(bloc=lambda t: bloc_labels(t), voters=1.0)
     shares = {
@@ -326,7 +219,7 @@ def power_chart(results: Results, power: pd.DataFrame) -> Figure:
     }
     order = shares["shapley_shubik"].max(axis=0).sort_values(ascending=False, kind="stable").index
     seats = shares["voters"].div(shares["voters"].sum(axis=1), axis=0).reindex(columns=order)
-    fig = _figure((SLIDE[0], max(SLIDE[1], 3.9 + 0.42 * len(rules))))
+    fig = figure((SLIDE[0], max(SLIDE[1], 3.9 + 0.42 * len(rules))))
     gs = fig.add_gridspec(1, 3, width_ratios=[0.8, 1, 1])
     ax_c = fig.add_subplot(gs[0])
     y = np.arange(len(rules))
@@ -351,7 +244,7 @@ def power_chart(results: Results, power: pd.DataFrame) -> Figure:
         fig,
         results,
         "Who holds power under each rule?",
-        _subtitle(results, rules, extra="exact indices, assuming every voter takes a side (no abstention)"),
+        subtitle(results, rules, extra="exact indices, assuming every voter takes a side (no abstention)"),
         f"Blocs' shares of the voters under {rules[0]}: {seat_text}. " + unavailable,
     )
     return fig
@@ -360,7 +253,7 @@ def power_chart(results: Results, power: pd.DataFrame) -> Figure:
 def threshold_chart(results: Results, table: pd.DataFrame) -> Figure:
     """The cost of deciding: how fast a text passes, how much of it survives, and how many are outvoted, by threshold."""
     horizon = results.scenario.calendar.horizon
-    fig = _figure((SLIDE[0], max(SLIDE[1], 8.0)))
+    fig = figure((SLIDE[0], max(SLIDE[1], 8.0)))
     axes = fig.subplots(3, 1, sharex=True)
     q = table["q"].to_numpy() + np.where(table["threshold"] == "> 1/2", 0.004, 0.0)  # a strict majority sits just right of 1/2
     colours = OKABE_ITO[:3]
@@ -391,7 +284,7 @@ def threshold_chart(results: Results, table: pd.DataFrame) -> Figure:
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
         ax.set_title(label, fontsize=13)
     axes[1].set_yticks([0, 0.25, 0.5, 0.75, 1])
-    _pct(axes[1])
+    percent_axis(axes[1])
     axes[2].set_xticks(q, table["threshold"])
     axes[2].set_xlabel("Threshold: share of those taking a side who must support")
     for ax in axes:
@@ -400,7 +293,7 @@ def threshold_chart(results: Results, table: pd.DataFrame) -> Figure:
         fig,
         results,
         "The cost of deciding: speed against consent",
-        _subtitle(results, list(table["rule"]), extra="bars: 95% intervals"),
+        subtitle(results, list(table["rule"]), extra="bars: 95% intervals"),
         f"Median: Kaplan–Meier (▲ not reached within the horizon of {horizon:,} meetings; a bar reaches the horizon when its "
         "upper limit is not reached). "
         "Surviving share and outvoted count: means over adopted replications. All thresholds see the same random draws.",
@@ -408,34 +301,22 @@ def threshold_chart(results: Results, table: pd.DataFrame) -> Figure:
     return fig
 
 
-# ------------------------------------------------------------------ files
+# ------------------------------------------------------------------ the registry's entries
 
 
-def save(fig: Figure, folder: Path, name: str) -> list[Path]:
-    """PNG at 200 dpi for slides, SVG and PDF for print and editing."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    with house_style():
-        for fmt in FORMATS:
-            path = folder / f"{name}.{fmt}"
-            fig.savefig(path, dpi=DPI if fmt == "png" else "figure", facecolor="white")
-            paths.append(path)
-    return paths
+def _entry(name: str, draw):
+    """Register `draw(results, tables) -> Figure | None` as chart `name` (None: nothing to draw for these results)."""
 
-
-def write_charts(results: Results, folder: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
-    """Every chart the results support, each as PNG, SVG and PDF."""
-    charts = {
-        "survival": lambda: survival_chart(results),
-        "deadlock": lambda: deadlock_chart(results),
-        "blockers": lambda: blockers_chart(results, tables["blockers_by_bloc.csv"]),
-        "power": lambda: power_chart(results, tables["power.csv"]),
-    }
-    if len(tables.get("threshold.csv", ())):
-        charts["threshold"] = lambda: threshold_chart(results, tables["threshold.csv"])
-    paths = []
-    for name, build in charts.items():
+    def write(results, tables, folder: Path) -> list[Path]:
         with house_style():
-            fig = build()
-        paths += save(fig, Path(folder), name)
-    return paths
+            fig = draw(results, tables)
+        return [] if fig is None else save(fig, Path(folder), name)
+
+    outputs.chart(name, write)
+
+
+_entry("survival", lambda results, tables: survival_chart(results))
+_entry("deadlock", lambda results, tables: deadlock_chart(results))
+_entry("blockers", lambda results, tables: blockers_chart(results, tables["blockers_by_bloc.csv"]))
+_entry("power", lambda results, tables: power_chart(results, tables["power.csv"]))
+_entry("threshold", lambda results, tables: threshold_chart(results, tables["threshold.csv"]) if len(tables["threshold.csv"]) else None)

@@ -1,9 +1,20 @@
 """PlenaryModel: one step is one meeting, for a batch of replications in lockstep.
 
-With `replications=1` it is a single plenary process to inspect or watch;
-the runner uses the same code on batches of about a thousand. Finished
-replications drop out of the active set, so the tail of a long deadlock costs
-only the replications still deadlocked.
+The design, said openly: this is a mesa model whose state lives in numpy
+arrays with one row per replication and one column per actor. Each agent
+(kpsim.model.actors) owns one column, so `agent.position` is one value per
+replication; behaviour is written once per kind of actor as a vectorised
+class method that moves every agent of that kind in every replication at
+once. A batch of a thousand replications costs about as much as one, which
+is why kpsim runs about 20× faster than a mesa model that steps agent by
+agent and replication by replication. With `replications=1` the same code is
+a single plenary process to inspect or watch.
+
+What happens at a meeting is the dynamics strategy's (kpsim.model.dynamics,
+chosen by the scenario's `dynamics.mode`): its phases run in order, then it
+gives the stances, and the rule decides. Finished replications drop out of
+the active set, so the tail of a long deadlock costs only the replications
+still deadlocked.
 """
 
 from __future__ import annotations
@@ -14,10 +25,12 @@ import mesa
 import numpy as np
 from scipy.special import ndtri
 
-from kpsim.agents import AGENT_CLASSES, Actor, Observer, Participant
-from kpsim.rules import ABSTAIN, OBJECT, RULES, Electorate, decide
-from kpsim.scenario import Scenario
-from kpsim.streams import POSITION, Streams
+from kpsim.fields import PARTICIPANT
+from kpsim.model.actors import AGENT_CLASSES
+from kpsim.model.dynamics import DYNAMICS
+from kpsim.model.streams import POSITION, Streams
+from kpsim.rules import ABSTAIN, OBJECT, Electorate
+from kpsim.scenario.schema import Scenario
 
 
 @dataclass(frozen=True)
@@ -38,36 +51,37 @@ class PlenaryModel(mesa.Model):
         """`replications` is a count or the global replication indices to run (they key the random streams)."""
         super().__init__(rng=scenario.seed)
         reps = np.arange(replications) if np.isscalar(replications) else np.asarray(replications)
-        self.spec = scenario
+        self.spec = scenario  # not `scenario`: that is mesa's own Model.scenario
         self.rule = scenario.rule(rule) if rule else scenario.rules[0]
-        self.dynamics = scenario.dynamics
+        self.dynamics = scenario.dynamics  # the settings
+        self.strategy = DYNAMICS[scenario.dynamics.mode]  # what they drive: phases and stances
         self.replication_ids = reps
         self.record = len(reps) <= 10 if record is None else record
         self.history: list[Meeting] = []
 
-        specs = sorted(scenario.actors, key=lambda a: a.kind != "participant")  # participants first
-        for column, spec in enumerate(specs):
-            AGENT_CLASSES[spec.kind](self, spec, column)
+        entries = sorted(scenario.actors, key=lambda a: a.kind != PARTICIPANT)  # participants first
+        for column, entry in enumerate(entries):
+            AGENT_CLASSES[entry.kind](self, entry, column)
         self.actors = sorted(self.agents, key=lambda a: a.column)
-        self.actor_ids = [a.spec.id for a in self.actors]
-        self.n_participants = p = sum(1 for s in specs if s.kind == "participant")
+        self.actor_ids = [a.entry.id for a in self.actors]
+        self.n_participants = p = sum(1 for e in entries if e.kind == PARTICIPANT)
         self.electorate = Electorate(
             n_participants=p,
-            kinds=tuple(s.kind for s in specs),
+            kinds=tuple(e.kind for e in entries),
             weights={
-                name: np.array([s.weights.get(name, 0.0) for s in specs[:p]])
-                for name in {w for s in specs for w in s.weights}
+                name: np.array([e.weights.get(name, 0.0) for e in entries[:p]])
+                for name in {w for e in entries for w in e.weights}
             },
         )
-        self.streams = Streams(scenario.seed, reps, [s.id for s in specs])
-        self._set_parameters(specs)
+        self.streams = Streams(scenario.seed, reps, [e.id for e in entries])
+        self._set_parameters(entries)
 
         n = len(reps)
         prop = scenario.proposal
         self.status_quo = prop.status_quo
         self.text = np.full(n, prop.position)
         self.text_bounds = (min(prop.floor, prop.position), max(prop.floor, prop.position))
-        self.stances = np.zeros((n, len(specs)), dtype=np.int8)
+        self.stances = np.zeros((n, len(entries)), dtype=np.int8)
         self.failures = np.zeros(n, dtype=np.int64)
         self.meetings = np.zeros(n, dtype=np.int64)
         self.adopted = np.zeros(n, dtype=bool)
@@ -75,14 +89,14 @@ class PlenaryModel(mesa.Model):
         self.active = np.arange(n)
         self.meeting = 0
         # per-actor tallies over every failed decision, for the blockers table
-        self.objections = np.zeros(len(specs), dtype=np.int64)
-        self.pivotal = np.zeros(len(specs), dtype=np.int64)
+        self.objections = np.zeros(len(entries), dtype=np.int64)
+        self.pivotal = np.zeros(len(entries), dtype=np.int64)
         self.failed_decisions = 0
 
-    def _set_parameters(self, specs) -> None:
+    def _set_parameters(self, entries) -> None:
         dyn = self.dynamics
         p = self.n_participants
-        x0 = np.array([s.position for s in specs])
+        x0 = np.array([e.position for e in entries])
         if dyn.position_noise > 0:
             # per-replication jitter of initial positions: how unsure the coding of positions is
             jitter = ndtri(self.streams.uniform(np.arange(len(self.replication_ids)), 0, POSITION))
@@ -90,16 +104,16 @@ class PlenaryModel(mesa.Model):
         else:
             x0 = x0[None, :]
         self.positions = x0.copy()
-        self.salience = np.array([s.salience for s in specs])
-        self.reluctance = dyn.reluctance + np.array([s.reluctance for s in specs])
+        self.salience = np.array([e.salience for e in entries])
+        self.reluctance = dyn.reluctance + np.array([e.reluctance for e in entries])
 
-        stub = np.clip(dyn.stubbornness_scale * np.array([s.stubbornness for s in specs[:p]]), 0.0, 1.0)
+        stub = np.clip(dyn.stubbornness_scale * np.array([e.stubbornness for e in entries[:p]]), 0.0, 1.0)
         self.susceptibility = 1.0 - stub
-        self.influence_matrix = _ally_matrix(specs[:p])
+        self.influence_matrix = _ally_matrix(entries[:p])
         self.anchor = stub * x0[:, :p]
 
-        strength = np.array([s.lobbying for s in specs[p:]])
-        if dyn.mode == "agents" and dyn.lobbying > 0 and strength.sum() > 0:
+        strength = np.array([e.lobbying for e in entries[p:]])
+        if self.strategy.lobbies and dyn.lobbying > 0 and strength.sum() > 0:
             self.lobby_weights = strength / strength.sum()
             self.lobby_pull = np.minimum(1.0, dyn.lobbying * strength.sum() * (1.0 - stub))
         else:
@@ -113,13 +127,10 @@ class PlenaryModel(mesa.Model):
             self.running = False
             return
         self.meeting += 1
-        if self.dynamics.mode == "agents":
-            Observer.lobby(self)
-            Participant.influence(self)
-            if self.meeting > 1:
-                self.chair_amends(rows)
-        stances = Actor.take_stances(self, rows, self.meeting)
-        passed = decide(stances, self.electorate, self.rule)
+        for phase in self.strategy.phases:
+            phase(self, rows)
+        stances = self.strategy.stances(self, rows, self.meeting)
+        passed = self.rule.passes(stances, self.electorate)
         self.stances[rows] = stances
         self.meetings[rows] = self.meeting
         self._tally_blockers(stances[~passed])
@@ -169,23 +180,23 @@ class PlenaryModel(mesa.Model):
         self.failed_decisions += len(failed)
         objecting = failed == OBJECT
         self.objections += objecting.sum(axis=0)
-        if RULES[self.rule.rule].anonymous:
+        if self.rule.anonymous:
             # only counts matter: withdrawing any one participant's objection is the same trial
             p = self.n_participants
             rows = np.flatnonzero(objecting[:, :p].any(axis=1))
             trial = failed[rows]
             trial[np.arange(len(rows)), objecting[rows, :p].argmax(axis=1)] = ABSTAIN
-            passes = rows[decide(trial, self.electorate, self.rule)]
+            passes = rows[self.rule.passes(trial, self.electorate)]
             self.pivotal[:p] += objecting[passes, :p].sum(axis=0)
             return
         # an objector can be pivotal only where withdrawing every objection would pass the text
         relaxed = np.where(objecting, ABSTAIN, failed).astype(np.int8)
-        rows, cols = np.nonzero(objecting & decide(relaxed, self.electorate, self.rule)[:, None])
+        rows, cols = np.nonzero(objecting & self.rule.passes(relaxed, self.electorate)[:, None])
         if rows.size == 0:
             return
         trial = failed[rows]
         trial[np.arange(len(rows)), cols] = ABSTAIN
-        passes = decide(trial, self.electorate, self.rule)
+        passes = self.rule.passes(trial, self.electorate)
         self.pivotal += np.bincount(cols[passes], minlength=failed.shape[1])
 
     # ---------------------------------------------------------------- outcomes

@@ -10,7 +10,7 @@ plenary. Under that assumption:
 - consensus minus k has quota n - k (at least 1);
 - simple majority has quota floor(n/2) + 1; qualified majority q, ceil(q n);
 - weighted majority is the weighted game [ceil(q T); w] with the weights
-  scaled to integers (kpsim.power.to_integer_weights) and T their total;
+  scaled to integers (kpsim.analysis.power.to_integer_weights) and T their total;
 - double majority is the intersection of the count game and the weight game,
   and chambers the intersection of one count game per chamber. They are not
   weighted games, so their indices come from the swings by coalition size,
@@ -30,9 +30,10 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from kpsim.power import power_table, to_integer_weights
-from kpsim.rules import RULES
-from kpsim.scenario import Scenario
+from kpsim.analysis.outputs import table
+from kpsim.analysis.power import power_table, to_integer_weights
+from kpsim.rules import ChamberGame, CountGame, DoubleGame, NoGame, WeightGame, ceil_share
+from kpsim.scenario.schema import Scenario
 
 INDEX_COLUMNS = ["shapley_shubik", "banzhaf_normalized", "banzhaf_absolute"]
 
@@ -52,66 +53,44 @@ class RulePower:
         return not math.isnan(self.coleman_power_to_act)
 
 
-def _ceil(q, whole: int) -> int:
-    """ceil(q * whole), exactly; Fraction(q) because unvalidated defaults arrive as text ("2/3")."""
-    q = Fraction(q)
-    return -(-(q.numerator * whole) // q.denominator)
-
-
-def _count_quota(rule, n: int) -> int | None:
-    """Supporters needed when all n voters take a side (every rule needs at least one)."""
-    match rule.rule:
-        case "consensus_minus_k":
-            return max(1, n - rule.k)
-        case "simple_majority":
-            return n // 2 + 1
-        case "qualified_majority":
-            return max(1, _ceil(rule.q, n))
-        case "consensus" | "written_procedure":
-            return n
-    return None
-
-
-def voters(scenario: Scenario, rule) -> list:
-    """Who votes under a rule: the participants, or every actor under chambers (participants first)."""
-    if rule.rule == "chambers":
-        return sorted(scenario.actors, key=lambda a: a.kind != "participant")
-    return [a for a in scenario.actors if a.kind == "participant"]
-
-
 def rule_power(scenario: Scenario, label: str) -> RulePower:
     """Shapley–Shubik, Banzhaf (normalised, absolute) and Coleman's power to act of one rule."""
     rule = scenario.rule(label)
-    players = voters(scenario, rule)
+    players = scenario.voters(rule)
     n = len(players)
     frame = pd.DataFrame({"actor": [a.id for a in players], "kind": [a.kind for a in players], "bloc": [a.bloc or "" for a in players]})
-    kind = rule.rule
-    if kind == "written_procedure" and rule.min_support > n:
-        return _unavailable(frame, label, f"needs {rule.min_support} supporting replies but has {n} participants: never passes")
-    if RULES[kind].anonymous and (quota := _count_quota(rule, n)) is not None:
-        return _weighted(frame, label, [1] * n, quota, f"[{quota}; 1 × {n}]")
-    if kind in ("weighted_majority", "double_majority"):
-        scaled = _integer_weights(players, rule.weight)
+    game = rule.game(n)
+    if isinstance(game, NoGame):
+        return _unavailable(frame, label, game.reason)
+    if isinstance(game, CountGame):
+        return _weighted(frame, label, [1] * n, game.quota, f"[{game.quota}; 1 × {n}]")
+    if isinstance(game, WeightGame | DoubleGame):
+        scaled = _integer_weights(players, game.weight)
         if scaled is None:
-            return _unavailable(frame, label, f"every participant has weight {rule.weight!r} = 0: no coalition can win")
+            return _unavailable(frame, label, f"every participant has weight {game.weight!r} = 0: no coalition can win")
         weights, total = scaled
-        if kind == "weighted_majority":
-            quota = _ceil(rule.q, total)
-            return _weighted(frame, label, weights, quota, f"[{quota}; {rule.weight} scaled to integers, total {total}]")
-        count_quota, weight_quota = max(1, _ceil(rule.q, n)), _ceil(rule.weight_q, total)
+        if isinstance(game, WeightGame):
+            quota = ceil_share(game.q, total)
+            return _weighted(frame, label, weights, quota, f"[{quota}; {game.weight} scaled to integers, total {total}]")
+        count_quota, weight_quota = game.count_quota, ceil_share(game.weight_q, total)
         swings, winning = _double_majority_swings(weights, count_quota, weight_quota)
-        game = f"count ≥ {count_quota} of {n} and {rule.weight} ≥ {weight_quota} of {total} (scaled to integers)"
-        return _composite(frame.assign(weight=weights), label, game, swings, winning)
-    if kind == "chambers":
-        members = [[i for i, a in enumerate(players) if a.kind in ch.kinds] for ch in rule.chambers]
+        text = f"count ≥ {count_quota} of {n} and {game.weight} ≥ {weight_quota} of {total} (scaled to integers)"
+        return _composite(frame.assign(weight=weights), label, text, swings, winning)
+    if isinstance(game, ChamberGame):
+        members = [[i for i, a in enumerate(players) if a.kind in ch.kinds] for ch in game.chambers]
         seen = [i for m in members for i in m]
         if len(seen) != len(set(seen)):
             return _unavailable(frame, label, "its chambers share members, so it is not a product of chamber games")
-        quotas = [max(1, _ceil(ch.q, len(m))) for ch, m in zip(rule.chambers, members)]
+        quotas = [max(1, ceil_share(ch.q, len(m))) for ch, m in zip(game.chambers, members)]
         swings, winning = _chamber_swings(n, members, quotas)
-        game = " and ".join(f"{ch.name} ≥ {q} of {len(m)}" for ch, m, q in zip(rule.chambers, members, quotas))
-        return _composite(frame.assign(weight=np.nan), label, game, swings, winning)
-    return _unavailable(frame, label, f"no game is defined for rule type {kind!r}")
+        text = " and ".join(f"{ch.name} ≥ {q} of {len(m)}" for ch, m, q in zip(game.chambers, members, quotas))
+        return _composite(frame.assign(weight=np.nan), label, text, swings, winning)
+    raise TypeError(f"rule {label!r}: unknown kind of game {type(game).__name__}")
+
+
+@table("power.csv")
+def power_results(results) -> pd.DataFrame:
+    return scenario_power(results.scenario, results.rules)
 
 
 def scenario_power(scenario: Scenario, rules: list[str] | None = None) -> pd.DataFrame:
@@ -169,7 +148,7 @@ def _double_majority_swings(weights: np.ndarray, count_quota: int, weight_quota:
     counts[k, s] = coalitions of k players with weight s, over every weight
     (the win region is not a simple cut, so the table cannot stop at a quota);
     each player's factor (1 + y x^w) is divided back out exactly, as in
-    kpsim.power.
+    kpsim.analysis.power.
     """
     n, total = len(weights), int(weights.sum())
     dtype = np.int64 if math.comb(n, n // 2) < 2**63 else object

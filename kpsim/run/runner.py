@@ -8,16 +8,17 @@ same replication under two rules sees the same draws (paired comparisons).
 from __future__ import annotations
 
 from concurrent.futures import Executor, FIRST_EXCEPTION, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from kpsim.model import PlenaryModel
-from kpsim.pool import process_pool
+from kpsim.fields import PARTICIPANT
+from kpsim.model.plenary import PlenaryModel
 from kpsim.rules import OBJECT
-from kpsim.scenario import Scenario
+from kpsim.run.pool import process_pool
+from kpsim.scenario.schema import Scenario
 
 MAX_BATCH = 5_000
 
@@ -70,18 +71,6 @@ def simulate_batch(scenario: Scenario, rule: str, start: int, stop: int) -> Batc
 _PER_REPLICATION = ("adopted", "abandoned", "meetings", "final_position", "surviving_share", "last_stances")
 
 
-@dataclass
-class RunResult:
-    """Everything a run produced: one row per replication, and who blocked."""
-
-    scenario: Scenario
-    rules: list[str]
-    replications: int
-    runs: pd.DataFrame
-    blockers: pd.DataFrame
-    meta: dict = field(default_factory=dict)
-
-
 class _InlineExecutor(Executor):
     """Runs tasks in this process: no start-up cost for small runs, plain tracebacks."""
 
@@ -105,10 +94,12 @@ def run(
     progress: bool = True,
     first: int = 0,
     batch: int | None = None,
-) -> RunResult:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run `replications` of each rule, numbered from `first` (a sweep runs a big point in parts); fail fast if any batch fails.
 
-    `batch` replications advance in lockstep (default: batch_size).
+    Returns the raw tables: runs (one row per replication and rule) and blockers
+    (one row per actor and rule). `batch` replications advance in lockstep
+    (default: batch_size).
     """
     rules = rules or [r.label for r in scenario.rules]
     for r in rules:
@@ -141,8 +132,8 @@ def run(
     return _assemble(scenario, rules, first, n, size, batches)
 
 
-def _assemble(scenario, rules, first, n, size, batches) -> RunResult:
-    ids = [a.id for a in sorted(scenario.actors, key=lambda a: a.kind != "participant")]
+def _assemble(scenario, rules, first, n, size, batches) -> tuple[pd.DataFrame, pd.DataFrame]:
+    ids = [a.id for a in sorted(scenario.actors, key=lambda a: a.kind != PARTICIPANT)]
     kinds = {a.id: a.kind for a in scenario.actors}
     blocs = {a.id: a.bloc or "" for a in scenario.actors}
     per_year = scenario.calendar.meetings_per_year
@@ -190,7 +181,7 @@ def _assemble(scenario, rules, first, n, size, batches) -> RunResult:
                 }
             )
         )
-    return RunResult(scenario, rules, n, pd.concat(frames, ignore_index=True), pd.concat(blockers, ignore_index=True))
+    return pd.concat(frames, ignore_index=True), pd.concat(blockers, ignore_index=True)
 
 
 def _objector_lists(mask: np.ndarray, ids: list[str]) -> np.ndarray:

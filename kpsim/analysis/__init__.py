@@ -1,0 +1,1 @@
+"""From runs to findings: Results, compare, summaries, survival, blockers, thresholds, power, and the outputs registry."""

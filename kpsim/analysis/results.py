@@ -1,0 +1,115 @@
+"""Results: the one result type. A comparison's runs, summary and blockers, in memory or in a results folder.
+
+`Results.write(folder)` writes the folder whole or not at all (kpsim.atomic):
+the raw tables, every registered analysis table and chart
+(kpsim.analysis.outputs), the merged scenario and meta.json.
+`Results.read(folder)` reads it back from those files alone, so charts and
+the brief can be redrawn later without running the simulation again.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+# imported for the tables they register in the outputs registry
+from kpsim.analysis import blockers, rulepower, survival, thresholds  # noqa: F401
+from kpsim.analysis.outputs import CHARTS, build_tables
+from kpsim.atomic import atomic_dir
+from kpsim.errors import InputError
+from kpsim.scenario.load import load_scenario, scenario_yaml
+from kpsim.scenario.schema import Scenario
+
+RESULT_FILES = ("runs.csv", "summary.csv", "blockers.csv", "scenario.yaml", "meta.json")
+RUN_COLUMNS = ["rule", "replication", "adopted", "abandoned", "censored", "meetings", "surviving_share", "n_objectors", "objectors"]
+
+
+def new_run_dir(scenario_name: str, root: Path = Path("results")) -> Path:
+    """results/<scenario>/<UTC time stamp>, numbered if two runs start in the same second."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    base = root / scenario_name / stamp
+    path, k = base, 1
+    while path.exists() or path.with_name(f".{path.name}.partial").exists():
+        k += 1
+        path = base.with_name(f"{stamp}-{k}")
+    return path
+
+
+def write_table(df: pd.DataFrame, path: Path) -> None:
+    df.to_csv(path, index=False)
+
+
+@dataclass
+class Results:
+    """One comparison: `runs` (a row per replication and rule), `summary` (a row per rule), `blockers` (a row per actor and rule).
+
+    `run_id` names the results folder it was written to or read from ("in memory" until then).
+    """
+
+    scenario: Scenario
+    runs: pd.DataFrame
+    summary: pd.DataFrame
+    blockers: pd.DataFrame
+    meta: dict
+    run_id: str = "in memory"
+
+    @property
+    def rules(self) -> list[str]:
+        return list(self.summary["rule"])
+
+    @property
+    def replications(self) -> int:
+        return int(self.summary["replications"].max())
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every analysis table of the outputs registry, by file name (blockers by bloc, log-rank, power, thresholds)."""
+        return build_tables(self)
+
+    def write(self, folder: str | Path, force: bool = False, charts: bool = True) -> list[Path]:
+        """Write the results folder whole or not at all; returns the analysis tables and charts written.
+
+        Charts are those registered by kpsim.output (`import kpsim` registers them
+        when its API is used). An existing non-empty folder is an input error unless `force`.
+        """
+        folder = Path(folder)
+        self.run_id = folder.name  # the charts' footnotes name the run
+        if charts and not CHARTS:
+            warnings.warn("no charts are registered: import kpsim.output to draw them", stacklevel=2)
+        written = []
+        with atomic_dir(folder, force=force) as tmp:
+            (tmp / "scenario.yaml").write_text(scenario_yaml(self.scenario))
+            write_table(self.runs, tmp / "runs.csv")
+            write_table(self.summary, tmp / "summary.csv")
+            write_table(self.blockers, tmp / "blockers.csv")
+            tables = self.tables()
+            for name, table in tables.items():
+                if len(table):
+                    write_table(table, tmp / name)
+                    written.append(tmp / name)
+            for write_chart in CHARTS.values() if charts else ():
+                written += write_chart(self, tables, tmp / "charts")
+            (tmp / "meta.json").write_text(json.dumps(self.meta, indent=2) + "\n")
+        return [folder / p.relative_to(tmp) for p in written]
+
+    @classmethod
+    def read(cls, folder: str | Path) -> "Results":
+        """Read a results folder written by `kpsim compare` (or run, or threshold) or by Results.write."""
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise InputError(f"{folder}: not a folder — give a results folder written by `kpsim compare`")
+        missing = [f for f in RESULT_FILES if not (folder / f).is_file()]
+        if missing:
+            raise InputError(f"{folder}: not a complete results folder — missing {', '.join(missing)} (expected {', '.join(RESULT_FILES)})")
+        try:
+            meta = json.loads((folder / "meta.json").read_text())
+            runs = pd.read_csv(folder / "runs.csv", usecols=RUN_COLUMNS)
+            summary = pd.read_csv(folder / "summary.csv")
+            blockers = pd.read_csv(folder / "blockers.csv", keep_default_na=False, na_values={"objection_rate": [""], "pivotal_rate": [""]})
+        except (ValueError, OSError) as exc:
+            raise InputError(f"{folder}: cannot read the results ({exc})") from None
+        return cls(load_scenario(folder / "scenario.yaml"), runs, summary, blockers, meta, folder.resolve().name)

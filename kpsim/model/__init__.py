@@ -1,0 +1,1 @@
+"""The model: PlenaryModel (mesa), the actors, the dynamics strategies, the random streams."""

@@ -1,0 +1,156 @@
+"""The house style: palette, fonts, the frame every chart has (title, subtitle, footnote), saving.
+
+Slides are read from the back of a room and printed in grey: the palette is
+Okabe–Ito (safe for colour-blind readers) with a line style per rule, the
+fonts are large, and every chart says what it shows (title), on what
+(subtitle: scenario, rules, replications) and from where (footnote: run id,
+kpsim version, sources). Uncertainty is drawn, never dropped: bands on
+curves, intervals on points, and censored replications shown as such.
+
+Figures are built with matplotlib's object API (no pyplot), so nothing here
+changes the backend of a notebook that imports it; files render with Agg.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse
+
+from matplotlib import rc_context, rcParams
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
+
+from kpsim.version import __version__
+
+# Okabe–Ito, with Tol's olive in place of its yellow, which all but vanishes on white
+OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999933"]
+LINESTYLES = ["-", "--", "-.", ":"]
+INK, MUTED, GRID = "#222222", "#555555", "#DDDDDD"
+CENSORED = "#888888"
+SLIDE = (12.0, 6.75)  # inches, 16:9
+DPI = 200
+FORMATS = ("png", "svg", "pdf")
+
+STYLE = {
+    "font.family": "DejaVu Sans",
+    "font.size": 14,
+    "axes.titlesize": 15,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.labelsize": 14,
+    "axes.labelcolor": INK,
+    "axes.edgecolor": MUTED,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": GRID,
+    "grid.linewidth": 0.8,
+    "xtick.labelsize": 12,
+    "ytick.labelsize": 12,
+    "xtick.color": MUTED,
+    "ytick.color": MUTED,
+    "legend.fontsize": 12,
+    "legend.frameon": False,
+    "lines.linewidth": 2.5,
+    "svg.fonttype": "none",  # text stays text in SVG: searchable, editable
+    "pdf.fonttype": 42,  # TrueType in PDF: editable in slide software
+}
+
+
+_SCALED = {"size", "titlesize", "labelsize", "fontsize", "linewidth"}
+
+
+@contextmanager
+def house_style(scale: float = 1.0):
+    """The style for a slide; `scale` < 1 shrinks text and lines for a chart set into a page."""
+    with rc_context({k: v * scale if isinstance(v, (int, float)) and k.split(".")[-1] in _SCALED else v for k, v in STYLE.items()}):
+        yield
+
+
+def marker_size(points: float) -> float:
+    """A marker size in step with the current font scale."""
+    return points * rcParams["font.size"] / STYLE["font.size"]
+
+
+def rule_styles(rules: list[str]) -> dict[str, dict]:
+    """The same colour and line style for a rule on every chart of a run."""
+    return {r: {"color": OKABE_ITO[i % len(OKABE_ITO)], "linestyle": LINESTYLES[i % len(LINESTYLES)]} for i, r in enumerate(rules)}
+
+
+def _source_label(source: str) -> str:
+    """URLs by their site, other sources as written (shortened): a footnote, not a bibliography."""
+    url = urlparse(source.strip())
+    if url.scheme in ("http", "https") and url.netloc:
+        return url.netloc.removeprefix("www.")
+    return textwrap.shorten(source.strip(), 50, placeholder="…")
+
+
+def sources_line(sources: list[str], width: int) -> str:
+    """The scenario's sources in at most about `width` characters, the rest counted."""
+    if not sources:
+        return "sources: see scenario.yaml"
+    labels = list(dict.fromkeys(_source_label(s) for s in sources))
+    shown = []
+    for lab in labels:
+        if len("; ".join(shown + [lab])) > width - 40:
+            break
+        shown.append(lab)
+    rest = len(labels) - len(shown)
+    return "sources: " + "; ".join(shown) + (f"; and {rest} more in scenario.yaml" if rest else "")
+
+
+def frame(fig: Figure, results, title: str, subtitle: str, note: str = "") -> None:
+    """Title and subtitle on top, footnote at the bottom, the axes laid out in between."""
+    width_in, height_in = fig.get_size_inches()
+    chars = int(width_in * 72 / (13 * 0.56))
+    sub = "\n".join(textwrap.wrap(subtitle, chars))
+    foot_chars = int(width_in * 72 / (10 * 0.56))
+    foot = f"run {results.run_id} · kpsim {__version__} · " + sources_line(results.scenario.sources, foot_chars * 2)
+    foot = "\n".join(textwrap.wrap(foot, foot_chars) + textwrap.wrap(note, foot_chars))
+    pad = 0.18
+    top_in = pad + 20 * 1.3 / 72 + (sub.count("\n") + 1) * 13 * 1.35 / 72 + 0.15
+    bottom_in = pad + (foot.count("\n") + 1) * 10 * 1.35 / 72 + 0.1
+    fig.text(0.012, 1 - pad / height_in, title, fontsize=20, fontweight="bold", color=INK, va="top")
+    fig.text(0.012, 1 - (pad + 20 * 1.45 / 72) / height_in, sub, fontsize=13, color=MUTED, va="top", linespacing=1.35)
+    fig.text(0.012, pad / height_in, foot, fontsize=10, color=MUTED, va="bottom", linespacing=1.35)
+    fig.get_layout_engine().set(rect=(0.005, bottom_in / height_in, 0.99, 1 - (top_in + bottom_in) / height_in))
+
+
+def subtitle(results, rules: list[str] | None = None, extra: str = "") -> str:
+    """Scenario, proposal, rules and replications: what every chart is about."""
+    rules = rules or results.rules
+    prop = results.scenario.proposal.title
+    parts = [f"Scenario {results.scenario.name}" + (f" — {prop}" if prop and prop != "proposal" else "")]
+    parts.append(f"rules: {', '.join(rules)}")
+    parts.append(f"{results.replications:,} replications per rule")
+    return " · ".join(parts + ([extra] if extra else []))
+
+
+def figure(size=SLIDE) -> Figure:
+    return Figure(figsize=size, layout="constrained")
+
+
+def nothing_to_show(fig: Figure, message: str) -> None:
+    """Say so in the chart, rather than leave an empty frame that looks like a failure."""
+    ax = fig.add_subplot()
+    ax.axis("off")
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=16, color=MUTED, wrap=True, transform=ax.transAxes)
+
+
+def percent_axis(ax, axis="y"):
+    """Tick labels in percent."""
+    getattr(ax, f"{axis}axis").set_major_formatter(PercentFormatter(1.0, decimals=0))
+
+
+def save(fig: Figure, folder: Path, name: str) -> list[Path]:
+    """PNG at 200 dpi for slides, SVG and PDF for print and editing."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    with house_style():
+        for fmt in FORMATS:
+            path = folder / f"{name}.{fmt}"
+            fig.savefig(path, dpi=DPI if fmt == "png" else "figure", facecolor="white")
+            paths.append(path)
+    return paths

@@ -1,0 +1,1 @@
+"""Running replications on any concurrent.futures executor: raw runs only, no summaries."""

@@ -1,0 +1,1 @@
+"""What runs many points: designs, execution, the resumable store, sensitivity, calibration."""
