@@ -17,64 +17,8 @@ from kpsim.cli.common import handle_input_errors, run_options, typed_command
 from kpsim.run.pool import warm_up
 from kpsim.errors import InputError
 
+PRELOAD = "kpsim.sweep.execute"  # where a sweep's chunks run: the worker server imports it once
 SCHEDULER_HELP = "Dask scheduler, tcp://HOST:PORT: run on that cluster instead of local processes (--jobs is then ignored)."
-WAIT_FOR_WORKERS_S = 60
-CONNECT_TIMEOUT = "10s"
-
-
-@contextmanager
-def executor_for(scheduler: str | None, jobs: int | None, quiet: bool = False):
-    """(executor, workers, here): a Dask cluster and its threads; or `jobs` local processes, this one and jobs − 1 others."""
-    if scheduler:
-        try:
-            from distributed import Client
-        except ImportError:
-            raise InputError("--scheduler needs Dask: python3 -m pip install 'dask[distributed]'") from None
-        try:
-            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({exc})") from None
-        try:
-            if not client.nthreads():
-                if not quiet:
-                    click.echo(f"waiting up to {WAIT_FOR_WORKERS_S} s for a worker to join {scheduler} …", err=True)
-                try:
-                    client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS_S)
-                except TimeoutError:
-                    raise InputError(f"--scheduler {scheduler}: no worker joined — start some with `dask worker {scheduler}`") from None
-            _check_workers(client, scheduler)
-            yield client.get_executor(pure=False), sum(client.nthreads().values()), False
-        finally:
-            client.close()
-        return
-    from kpsim.run.pool import default_jobs, process_pool
-
-    jobs = jobs or default_jobs()
-    if jobs == 1:
-        yield None, 0, True
-        return
-    pool = process_pool(jobs - 1, "kpsim.sweep.execute")
-    try:
-        yield pool, jobs - 1, True
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def kpsim_version() -> str:
-    from kpsim.version import __version__
-
-    return __version__
-
-
-def _check_workers(client, scheduler: str) -> None:
-    """Every worker must run this kpsim: another version could compute other numbers into the same folder."""
-    try:
-        versions = client.run(kpsim_version)
-    except ImportError as exc:
-        raise InputError(f"--scheduler {scheduler}: a worker cannot import kpsim ({exc}) — install kpsim on every worker") from None
-    other = sorted({v for v in versions.values() if v != kpsim_version()})
-    if other:
-        raise InputError(f"--scheduler {scheduler}: workers run kpsim {', '.join(other)}, this is kpsim {kpsim_version()} — install the same version everywhere")
 
 
 @contextmanager
@@ -116,7 +60,8 @@ def sweep_cmd(file, summary_dir, scheduler, rows, reps, seed, jobs, out, force, 
     per point and rule.
     """
     if not scheduler and not summary_dir:
-        warm_up(jobs, "kpsim.sweep.execute")  # the worker server imports kpsim while this process does
+        warm_up(jobs, PRELOAD)  # the worker server imports kpsim while this process does
+    from kpsim.run.cluster import executor_for
     from kpsim.sweep.design import design
     from kpsim.sweep.execute import run_sweep
     from kpsim.sweep.store import SweepFolder
@@ -131,7 +76,7 @@ def sweep_cmd(file, summary_dir, scheduler, rows, reps, seed, jobs, out, force, 
     scenario, tree = load_with_tree(file)
     plan = design(scenario, tree, replications=reps, seed=seed, source=str(file))
     out = out or Path("results") / scenario.name / "sweep"
-    with resumable(out), executor_for(scheduler, jobs, quiet) as (executor, workers, here):
+    with resumable(out), executor_for(scheduler, jobs, PRELOAD, quiet) as (executor, workers, here):
         store = run_sweep(plan, out, executor, workers, here, progress=not quiet, force=force, command=typed_command())
     click.echo(sweep_report(store, rows))
     click.echo(f"\nresults: {out}/ (runs/ and summary/ as Parquet; summary.csv, points.csv)")
@@ -193,69 +138,19 @@ def sensitivity_cmd(file, samples, trajectories, scheduler, reps, seed, jobs, ou
     results/<scenario>/sensitivity/); the two designs run as resumable sweeps
     in OUT/sobol/ and OUT/morris/. --reps is per point and rule.
     """
-    import json
-    import shutil
-    import time
-
-    import pandas as pd
-
     if not scheduler:
-        warm_up(jobs, "kpsim.sweep.execute")  # the worker server imports kpsim while this process does
-    from kpsim.analysis.results import Results
-    from kpsim.atomic import write_text
-    from kpsim.output.style import save
-    from kpsim.run.provenance import run_meta
+        warm_up(jobs, PRELOAD)  # the worker server imports kpsim while this process does
+    from kpsim.run.cluster import executor_for
     from kpsim.sweep import sensitivity as sa
-    from kpsim.sweep.design import design_from_rows
-    from kpsim.sweep.execute import run_sweep
 
-    started = time.time()
     scenario, tree = load_with_tree(file)
-    ranges = sa.ranges_of(scenario)
-    prob = sa.problem(ranges)
-    sample_seed = scenario.seed if seed is None else seed
-    designs = {"sobol": sa.sobol_design(prob, samples, sample_seed), "morris": sa.morris_design(prob, trajectories, sample_seed)}
-    plans = {k: design_from_rows(scenario, ranges, x, tree, reps, seed, str(file)) for k, x in designs.items()}
-    base = plans["sobol"].base
-    out = out or Path("results") / scenario.name / "sensitivity"
-    settings = {"parameters": ranges, "samples": samples, "trajectories": trajectories, "morris_levels": sa.MORRIS_LEVELS,
-                "seed": base.seed, "replications": base.replications}
-    if out.exists() and any(out.iterdir()) and not (out / "sensitivity.json").is_file() and not force:
-        raise InputError(f"{out}: folder exists, is not empty and holds no sensitivity analysis — choose another --out or pass --force")
-    if force:
-        shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "meta.json").unlink(missing_ok=True)
-    write_text(out / "sensitivity.json", json.dumps(settings, indent=2) + "\n")
-    held = [k for k in (scenario.sweep.grid if scenario.sweep else {})]
-    points = {k: len(p.points) for k, p in plans.items()}
-    click.echo(
-        f"{scenario.name}: {len(ranges)} parameters; Sobol' N = {samples} ({points['sobol']:,} points), Morris r = {trajectories} "
-        f"({points['morris']:,} points); {base.replications:,} replications per point and rule"
-        + (f"; held at the scenario's value: {', '.join(held)}" if held else ""),
-        err=True,
-    )
-    with resumable(out), executor_for(scheduler, jobs, quiet) as (executor, workers, here):
-        stores = {k: run_sweep(p, out / k, executor, workers, here, progress=not quiet, command=typed_command()) for k, p in plans.items()}
-    horizons = {k: _horizons(p) for k, p in plans.items()}
-    y = {k: sa.outputs(stores[k].summary_parts(), horizons[k]) for k in plans}
-    table = sa.analyse(prob, y["sobol"], designs["morris"], y["morris"], plans["sobol"].rules, sample_seed)
-    write_text(out / "sensitivity.csv", table.to_csv(index=False))
-    results = Results(base, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {}, out.resolve().name)  # for the charts' footnote
-    subtitle = (f"Scenario {base.name} · rules: {', '.join(plans['sobol'].rules)} · {points['sobol']:,} points × "
-                f"{base.replications:,} replications per rule")
-    for output in sa.OUTPUTS:
-        save(sa.sobol_chart(table, output, results, subtitle), out / "charts", f"sobol_{output}")
-    meta = run_meta(base, plans["sobol"].rules, workers + here, started, str(file), typed_command())
-    write_text(out / "meta.json", json.dumps(meta, indent=2) + "\n")
+    analysis = sa.plan(scenario, tree, samples, trajectories, reps, seed, str(file), out)
+    analysis.open(force)
+    click.echo(analysis.describe(), err=True)
+    with resumable(analysis.out), executor_for(scheduler, jobs, PRELOAD, quiet) as (executor, workers, here):
+        table = analysis.run(executor, workers, here, progress=not quiet, command=typed_command())
     click.echo(format_sensitivity(table))
-    click.echo(f"\nresults: {out}/sensitivity.csv, charts in {out}/charts/")
-
-
-def _horizons(plan):
-    """Each point's horizon (by point number): swept, or the scenario's."""
-    table = plan.table()
-    return table["calendar.horizon"] if "calendar.horizon" in table else table["point"] * 0 + plan.base.calendar.horizon
+    click.echo(f"\nresults: {analysis.out}/sensitivity.csv, charts in {analysis.out}/charts/")
 
 
 def format_sensitivity(table) -> str:

@@ -21,7 +21,12 @@ inflate the indices as much as independent draws would.
 
 from __future__ import annotations
 
+import json
+import shutil
+import time
 import warnings
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,11 +36,16 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
+from kpsim.analysis.results import Results
+from kpsim.atomic import write_text
 from kpsim.errors import InputError
 from kpsim.model.dynamics import DYNAMICS
-from kpsim.output.style import OKABE_ITO, SLIDE, frame, house_style
+from kpsim.output.style import OKABE_ITO, SLIDE, frame, house_style, save
+from kpsim.run.provenance import run_meta
 from kpsim.scenario.schema import Scenario
 from kpsim.sweep.calibrate import BOX
+from kpsim.sweep.design import Design, design_from_rows
+from kpsim.sweep.execute import run_sweep
 
 OUTPUTS = {
     "median_deadlock": "Median deadlock (meetings; not reached = horizon)",
@@ -164,3 +174,84 @@ def sobol_chart(table: pd.DataFrame, output: str, results, subtitle: str) -> Fig
             + ("A median not reached within the horizon counts as the horizon." if output == "median_deadlock" else ""),
         )
     return fig
+
+
+# ------------------------------------------------------------------ the whole analysis, as `kpsim sensitivity` runs it
+
+
+def plan(scenario: Scenario, tree, samples: int, trajectories: int, reps=None, seed=None, source=None, out=None) -> "Analysis":
+    """Both designs over the scenario's box, every point checked before anything runs."""
+    ranges = ranges_of(scenario)
+    prob = problem(ranges)
+    sample_seed = scenario.seed if seed is None else seed
+    designs = {"sobol": sobol_design(prob, samples, sample_seed), "morris": morris_design(prob, trajectories, sample_seed)}
+    plans = {k: design_from_rows(scenario, ranges, x, tree, reps, seed, source) for k, x in designs.items()}
+    out = Path(out) if out else Path("results") / scenario.name / "sensitivity"
+    return Analysis(scenario, ranges, prob, sample_seed, samples, trajectories, designs, plans, out, source)
+
+
+@dataclass
+class Analysis:
+    """A Sobol' and a Morris design over one box, run as two resumable sweeps in out/sobol/ and out/morris/."""
+
+    scenario: Scenario
+    ranges: dict
+    prob: dict
+    seed: int
+    samples: int
+    trajectories: int
+    designs: dict[str, np.ndarray]
+    plans: dict[str, Design]
+    out: Path
+    source: str | None
+
+    @property
+    def base(self) -> Scenario:
+        return self.plans["sobol"].base
+
+    def open(self, force: bool = False) -> None:
+        """Claim the folder (resuming one that holds this analysis); it is not complete until meta.json is written."""
+        out, base = self.out, self.base
+        if out.exists() and any(out.iterdir()) and not (out / "sensitivity.json").is_file() and not force:
+            raise InputError(f"{out}: folder exists, is not empty and holds no sensitivity analysis — choose another --out or pass --force")
+        if force:
+            shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "meta.json").unlink(missing_ok=True)
+        settings = {"parameters": self.ranges, "samples": self.samples, "trajectories": self.trajectories,
+                    "morris_levels": MORRIS_LEVELS, "seed": base.seed, "replications": base.replications}
+        write_text(out / "sensitivity.json", json.dumps(settings, indent=2) + "\n")
+
+    def describe(self) -> str:
+        sweep = self.scenario.sweep
+        held = list(sweep.grid) if sweep else []
+        points = {k: len(p.points) for k, p in self.plans.items()}
+        return (
+            f"{self.scenario.name}: {len(self.ranges)} parameters; Sobol' N = {self.samples} ({points['sobol']:,} points), "
+            f"Morris r = {self.trajectories} ({points['morris']:,} points); {self.base.replications:,} replications per point and rule"
+            + (f"; held at the scenario's value: {', '.join(held)}" if held else "")
+        )
+
+    def run(self, executor, workers: int, here: bool, progress: bool = True, command: str = "") -> pd.DataFrame:
+        """Run both sweeps (resuming), then write sensitivity.csv, the charts and meta.json; returns the table."""
+        started = time.time()
+        out, base = self.out, self.base
+        stores = {k: run_sweep(p, out / k, executor, workers, here, progress=progress, command=command) for k, p in self.plans.items()}
+        y = {k: outputs(stores[k].summary_parts(), _horizons(p)) for k, p in self.plans.items()}
+        rules = self.plans["sobol"].rules
+        table = analyse(self.prob, y["sobol"], self.designs["morris"], y["morris"], rules, self.seed)
+        write_text(out / "sensitivity.csv", table.to_csv(index=False))
+        results = Results(base, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {}, out.resolve().name)  # for the charts' footnote
+        subtitle = (f"Scenario {base.name} · rules: {', '.join(rules)} · {len(self.plans['sobol'].points):,} points × "
+                    f"{base.replications:,} replications per rule")
+        for output in OUTPUTS:
+            save(sobol_chart(table, output, results, subtitle), out / "charts", f"sobol_{output}")
+        meta = run_meta(base, rules, workers + here, started, self.source, command)
+        write_text(out / "meta.json", json.dumps(meta, indent=2) + "\n")
+        return table
+
+
+def _horizons(plan: Design) -> pd.Series:
+    """Each point's horizon (by point number): swept, or the scenario's."""
+    table = plan.table()
+    return table["calendar.horizon"] if "calendar.horizon" in table else table["point"] * 0 + plan.base.calendar.horizon
