@@ -27,6 +27,7 @@ from kpsim.analysis.summary import PCT, format_ci
 from kpsim.analysis.thresholds import outvoted
 from kpsim.atomic import write_file
 from kpsim.errors import InputError
+from kpsim.fields import PARTICIPANT
 from kpsim.output.charts import draw_survival
 from kpsim.output.style import INK, MUTED, house_style
 from kpsim.version import __version__
@@ -133,7 +134,7 @@ def rule_summary(rule) -> str:
 def assumptions(results: Results) -> list[str]:
     """What the reader must know to weigh the numbers: actors, proposal, horizon, dynamics, replications, rules."""
     sc, cal, dyn, prop = results.scenario, results.scenario.calendar, results.scenario.dynamics, results.scenario.proposal
-    n_part = sum(a.kind == "participant" for a in sc.actors)
+    n_part = sum(a.kind == PARTICIPANT for a in sc.actors)
     blocs = sorted({a.bloc for a in sc.actors if a.bloc})
     dyn_text = ", ".join(f"{k.replace('_', ' ')} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in dyn.model_dump().items())
     lines = [

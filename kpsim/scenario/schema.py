@@ -24,7 +24,7 @@ class ActorEntry(Strict):
 
     id: str = Field(min_length=1)
     name: str | None = None
-    kind: ActorKind = "participant"
+    kind: ActorKind = PARTICIPANT
     bloc: str | None = None
     position: Unit = 0.5
     salience: Unit = 0.5
