@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kpsim.runner import run
-from kpsim.scenario import load_scenario
+import kpsim
+from kpsim.run.runner import run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,7 +44,7 @@ def rate(fn, reps: int, repeat: int = 3) -> float:
 
 
 def kpsim_rate(path: Path, rule: str, reps: int) -> float:
-    sc = load_scenario(path)
+    sc = kpsim.load_scenario(path)
     return rate(lambda r: run(sc, [rule], replications=r, jobs=1, progress=False), reps)
 
 
@@ -58,7 +58,7 @@ def main():
     rows.append(("null model, two-thirds (kpsim)", null, kernel / null))
     kp = ROOT / "scenarios" / "kp" / "definition_reform.yaml"
     if kp.exists():
-        sc = load_scenario(kp)
+        sc = kpsim.load_scenario(kp)
         for rule in ("consensus", "two_thirds"):
             if any(r.label == rule for r in sc.rules):
                 rows.append((f"KP definition reform, {rule} (kpsim)", kpsim_rate(kp, rule, args.reps), None))
