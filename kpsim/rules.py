@@ -121,8 +121,11 @@ class RuleParams(Strict):
         """The q of a rule that counts supporters among those taking a side (consensus: 1); None for any other rule."""
         return None
 
-    def threshold_label(self) -> str:
+    def threshold_label(self) -> str | None:
+        """The threshold as a table shows it ("≥ 2/3", "unanimity"); None for a rule without a count threshold."""
         q = self.count_threshold()
+        if q is None:
+            return None
         return f"≥ {q}" if q < 1 else "unanimity"
 
     def game(self, n: int) -> CountGame | WeightGame | DoubleGame | ChamberGame | NoGame:

@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from kpsim.cli import main
-from kpsim.runner import run
-from kpsim.scenario import load_scenario
-from kpsim.yamlsource import load_located
+from kpsim.run.runner import run
+from kpsim.scenario.load import load_scenario
+from kpsim.scenario.yamlsource import load_located
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "scenarios" / "examples"
 STATES = {"canada", "denmark", "finland", "iceland", "norway", "russia", "sweden", "usa"}
@@ -97,7 +97,7 @@ def test_counterfactual_changes_exactly_one_actor(base, variant, variant_path):
 
 
 def _paired(scenario, n=2000):
-    runs = run(scenario, replications=n, progress=False).runs
+    runs, _ = run(scenario, replications=n, progress=False)
     return (
         runs.pivot(index="replication", columns="rule", values="adopted"),
         runs.pivot(index="replication", columns="rule", values="meetings"),

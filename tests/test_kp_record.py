@@ -7,16 +7,17 @@ Monte-Carlo error cannot carry a case over its line.
 import pytest
 from scipy import stats
 
-from kpsim.runner import run
-from kpsim.scenario import load_scenario
-from kpsim.survival import kaplan_meier, median_deadlock
+from kpsim.analysis.survival import kaplan_meier, median_deadlock
+from kpsim.run.runner import run
+from kpsim.scenario.load import load_scenario
 
 REPS = 2000
 
 
 def simulate(root, case):
     sc = load_scenario(root / "scenarios" / "kp" / f"{case}.yaml")
-    return sc, run(sc, [sc.record.rule], replications=REPS, progress=False).runs
+    runs, _ = run(sc, [sc.record.rule], replications=REPS, progress=False)
+    return sc, runs
 
 
 def share_bounds(k, n):

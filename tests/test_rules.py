@@ -1,12 +1,13 @@
 """Every rule against a plain-loop reference on every stance profile of small electorates."""
 
 import itertools
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 import pytest
 
-from kpsim.rules import ABSTAIN, OBJECT, RULES, SUPPORT, Electorate, decide
+from kpsim.rules import ABSTAIN, OBJECT, RULES, SUPPORT, Electorate
 
 ALL = (SUPPORT, ABSTAIN, OBJECT)
 
@@ -16,7 +17,7 @@ def profiles(n):
 
 
 def params(rule, **kw):
-    return RULES[rule].params(rule=rule, **kw)
+    return RULES[rule](rule=rule, **kw)
 
 
 def electorate(n, weights=None, observers=()):
@@ -28,24 +29,83 @@ def counts(row):
     return sum(1 for s in row if s == SUPPORT), sum(1 for s in row if s == OBJECT)
 
 
-def reference(rule, row, w=None, **kw):
-    sup, obj = counts(row)
-    if rule == "consensus":
-        return obj == 0 and sup >= 1
-    if rule == "consensus_minus_k":
-        return obj <= kw["k"] and sup >= 1
-    if rule == "simple_majority":
-        return sup > obj
-    if rule == "qualified_majority":
-        return sup >= 1 and Fraction(sup) >= Fraction(kw["q"]) * (sup + obj)
-    if rule == "written_procedure":
-        return sup >= kw["min_support"] and obj == 0
-    if rule == "weighted_majority":
-        ws = sum(wi for wi, s in zip(w, row) if s == SUPPORT)
-        wo = sum(wi for wi, s in zip(w, row) if s == OBJECT)
-        base = ws + wo if kw.get("base", "voting") == "voting" else sum(w)
-        return ws > 0 and Fraction(ws) >= Fraction(kw["q"]) * base
-    raise AssertionError(rule)
+# ------------------------------------------------------------------ the reference: one plain loop per rule, by name
+# Each reads the rule's parameters and one Profile. A rule registered in kpsim.rules.RULES
+# without an entry here fails test_every_rule_has_a_reference (and every test that meets it).
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One row of stances: every actor's with its kind, and the participants' alone, counted, with their weights "w"."""
+
+    row: tuple
+    kinds: tuple
+    w: tuple | None
+
+    @property
+    def participants(self):
+        return [s for s, kind in zip(self.row, self.kinds) if kind == "participant"]
+
+    @property
+    def sup(self):
+        return counts(self.participants)[0]
+
+    @property
+    def obj(self):
+        return counts(self.participants)[1]
+
+
+def at_least(part, whole, q):
+    return Fraction(part) >= Fraction(q) * whole
+
+
+def weighted(v: Profile, q, base):
+    ws = sum(wi for wi, s in zip(v.w, v.participants) if s == SUPPORT)
+    wo = sum(wi for wi, s in zip(v.w, v.participants) if s == OBJECT)
+    return ws > 0 and at_least(ws, ws + wo if base == "voting" else sum(v.w), q)
+
+
+def chambers_pass(p, v: Profile):
+    """Every chamber approves by its q of those taking a side (all abstaining: no block), and someone in a chamber supports."""
+    members = [[s for s, kind in zip(v.row, v.kinds) if kind in ch.kinds] for ch in p.chambers]
+    approve = all(sup + obj == 0 or at_least(sup, sup + obj, ch.q) for ch, (sup, obj) in zip(p.chambers, map(counts, members)))
+    return approve and any(SUPPORT in m for m in members)
+
+
+REFERENCE = {
+    "consensus": lambda p, v: v.obj == 0 and v.sup >= 1,
+    "consensus_minus_k": lambda p, v: v.obj <= p.k and v.sup >= 1,
+    "simple_majority": lambda p, v: v.sup > v.obj,
+    "qualified_majority": lambda p, v: v.sup >= 1 and at_least(v.sup, v.sup + v.obj, p.q),
+    "written_procedure": lambda p, v: v.sup >= p.min_support and v.obj == 0,
+    "weighted_majority": lambda p, v: weighted(v, p.q, p.base),
+    "double_majority": lambda p, v: v.sup >= 1 and at_least(v.sup, v.sup + v.obj, p.q) and weighted(v, p.weight_q, p.base),
+    "chambers": chambers_pass,
+}
+
+
+def reference(p, row, w=None, kinds=None):
+    """Does `row` pass rule `p`? Without `kinds`, every actor is a participant."""
+    return REFERENCE[p.rule](p, Profile(tuple(row), tuple(kinds or ("participant",) * len(row)), None if w is None else tuple(w)))
+
+
+def test_every_rule_has_a_reference():
+    """A new rule must come with its plain-loop reference here, not be skipped silently."""
+    assert set(REFERENCE) == set(RULES)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_every_rule_with_default_parameters_exhaustive(name, n, rule_with_defaults):
+    """Participants, an observer of every other kind, weights that differ: the rule against its reference."""
+    rule = rule_with_defaults(name)
+    observers = ("industry", "civil_society", "intergovernmental")
+    w = [5, 3, 2, 1][:n]  # integers: exact reference arithmetic
+    e = electorate(n, w, observers)
+    s = profiles(n + len(observers))
+    want = np.array([reference(rule, row, w, e.kinds) for row in s])
+    np.testing.assert_array_equal(rule.passes(s, e), want)
+    assert want.any() and not want.all()  # the profiles tell passing from failing
 
 
 CASES = [
@@ -64,8 +124,9 @@ CASES = [
 @pytest.mark.parametrize("rule,kw", CASES)
 def test_count_rules_exhaustive(rule, kw, n):
     s = profiles(n)
-    got = decide(s, electorate(n), params(rule, **kw))
-    want = np.array([reference(rule, row, **kw) for row in s])
+    p = params(rule, **kw)
+    got = p.passes(s, electorate(n))
+    want = np.array([reference(p, row) for row in s])
     np.testing.assert_array_equal(got, want)
 
 
@@ -74,8 +135,9 @@ def test_count_rules_exhaustive(rule, kw, n):
 def test_weighted_majority_exhaustive(q, base):
     w = [5, 3, 2, 2, 1]  # integers: exact reference arithmetic
     s = profiles(len(w))
-    got = decide(s, electorate(len(w), w), params("weighted_majority", weight="w", q=q, base=base))
-    want = np.array([reference("weighted_majority", row, w, q=q, base=base) for row in s])
+    p = params("weighted_majority", weight="w", q=q, base=base)
+    got = p.passes(s, electorate(len(w), w))
+    want = np.array([reference(p, row, w) for row in s])
     np.testing.assert_array_equal(got, want)
 
 
@@ -83,9 +145,9 @@ def test_double_majority_is_both_thresholds():
     w = [5, 1, 1, 1, 1]
     s = profiles(len(w))
     e = electorate(len(w), w)
-    got = decide(s, e, params("double_majority", q="1/2", weight="w", weight_q="1/2"))
-    count = np.array([reference("qualified_majority", r, q="1/2") for r in s])
-    weight = np.array([reference("weighted_majority", r, w, q="1/2") for r in s])
+    got = params("double_majority", q="1/2", weight="w", weight_q="1/2").passes(s, e)
+    count = np.array([reference(params("qualified_majority", q="1/2"), r) for r in s])
+    weight = np.array([reference(params("weighted_majority", weight="w", q="1/2"), r, w) for r in s])
     np.testing.assert_array_equal(got, count & weight)
     assert (count & ~weight).any() and (weight & ~count).any()  # the two thresholds really differ here
 
@@ -94,19 +156,19 @@ def test_ties_and_abstention():
     e = electorate(4)
     cons, maj = params("consensus"), params("simple_majority")
     two = np.array([[SUPPORT, SUPPORT, OBJECT, OBJECT]], dtype=np.int8)
-    assert not decide(two, e, maj)[0]  # a tie is not a majority
+    assert not maj.passes(two, e)[0]  # a tie is not a majority
     abst = np.array([[SUPPORT, ABSTAIN, ABSTAIN, ABSTAIN]], dtype=np.int8)
-    assert decide(abst, e, cons)[0]  # abstention never blocks consensus
-    assert decide(abst, e, maj)[0]
+    assert cons.passes(abst, e)[0]  # abstention never blocks consensus
+    assert maj.passes(abst, e)[0]
     none = np.array([[ABSTAIN] * 4], dtype=np.int8)
-    assert not decide(none, e, cons)[0]  # a text nobody supports is not adopted
+    assert not cons.passes(none, e)[0]  # a text nobody supports is not adopted
 
 
 def test_chambers_give_observers_a_vote_and_rules_ignore_them():
     # two participants, one industry, one civil society observer
     e = electorate(2, observers=("industry", "civil_society"))
     s = profiles(4)
-    got = decide(s, e, params("chambers"))
+    got = params("chambers").passes(s, e)
     def chamber_ok(chamber):
         sup, obj = counts(chamber)
         return sup + obj == 0 or Fraction(sup) >= Fraction(1, 2) * (sup + obj)  # all abstaining: no block
@@ -117,21 +179,21 @@ def test_chambers_give_observers_a_vote_and_rules_ignore_them():
     np.testing.assert_array_equal(got, want)
     # every other rule reads participants only: observer columns never change a decision
     for rule, kw in CASES:
-        d = decide(s, e, params(rule, **kw))
-        base = decide(s[:, :2], electorate(2), params(rule, **kw))
+        d = params(rule, **kw).passes(s, e)
+        base = params(rule, **kw).passes(s[:, :2], electorate(2))
         np.testing.assert_array_equal(d, base)
 
 
 def test_two_thirds_of_sixty_is_exactly_forty():
     e = electorate(60)
     row = np.array([[SUPPORT] * 40 + [OBJECT] * 20, [SUPPORT] * 39 + [OBJECT] * 21], dtype=np.int8)
-    np.testing.assert_array_equal(decide(row, e, params("qualified_majority", q="2/3")), [True, False])
+    np.testing.assert_array_equal(params("qualified_majority", q="2/3").passes(row, e), [True, False])
     # a float threshold is read as the nearest simple fraction, not 0.66666… rounded down
-    np.testing.assert_array_equal(decide(row, e, params("qualified_majority", q=2 / 3)), [True, False])
+    np.testing.assert_array_equal(params("qualified_majority", q=2 / 3).passes(row, e), [True, False])
 
 
 def test_default_thresholds_are_exact_fractions():
-    from kpsim.scenario import Scenario
+    from kpsim.scenario.schema import Scenario
 
     sc = Scenario.model_validate(
         {

@@ -5,38 +5,23 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from click.testing import CliRunner
 from scipy import stats
 
-from kpsim.analysis import (
-    Results,
-    blockers_by_actor,
-    blockers_by_bloc,
-    holm,
-    logrank_table,
-    outvoted,
-    sweep_scenario,
-    threshold_table,
-)
+from kpsim.analysis.blockers import blockers_by_actor, blockers_by_bloc
+from kpsim.analysis.summary import summarise
+from kpsim.analysis.survival import holm, logrank_table
+from kpsim.analysis.thresholds import outvoted, threshold_scenario, threshold_table
 from kpsim.cli import main
-from kpsim.runner import run
-from kpsim.scenario import Scenario, load_scenario
-from kpsim.summary import _share, summarise
-from kpsim.yamlsource import InputError
-
-
-def results_of(scenario: Scenario, reps: int) -> Results:
-    res = run(scenario, replications=reps, progress=False)
-    summary = summarise(res.runs, scenario.calendar.horizon, scenario.calendar.meetings_per_year)
-    return Results(scenario, res.runs, summary, res.blockers, {}, "test")
+from kpsim.errors import InputError
+from kpsim.scenario.load import load_scenario
 
 
 @pytest.fixture(scope="module")
-def null_sweep(request):
+def null_sweep(root, results_of):
     """Sixty coin-flip participants under simple majority and three-fifths: exact answers known."""
-    sc = load_scenario(request.config.rootpath / "scenarios" / "null_model.yaml")
-    return results_of(sweep_scenario(sc, ["3/5"]), 4000)
+    sc = load_scenario(root / "scenarios" / "null_model.yaml")
+    return results_of(threshold_scenario(sc, ["3/5"]), 4000)
 
 
 def exact_null(k: int, n: int = 60):
@@ -69,45 +54,38 @@ def test_without_censoring_the_km_median_is_the_sample_median(null_sweep):
         assert threshold_table(null_sweep).set_index("rule").loc[rule, "median_meetings"] == lower_median
 
 
-def test_heavy_censoring_reports_not_reached(root):
-    base = load_scenario(root / "scenarios" / "null_model.yaml")
-    short = base.model_copy(update={"calendar": base.calendar.model_copy(update={"horizon": 30})})
-    res = results_of(sweep_scenario(short, ["1"]), 300)  # unanimity of 60 coin flips: A = 2^-60
+def test_heavy_censoring_reports_not_reached(censored_results):
+    res = censored_results(300)  # unanimity of 60 coin flips within 30 meetings: A = 2^-60
     table = threshold_table(res).set_index("threshold")
     assert math.isnan(table.loc["unanimity", "median_meetings"]) and math.isnan(table.loc["unanimity", "surviving_share"])
     assert res.runs[res.runs.rule == "q=1"].censored.all()
     assert math.isnan(outvoted(res.runs).set_index("rule").loc["q=1", "outvoted"])
 
 
-def test_sweep_scenario_pairs_every_threshold_on_one_run(root):
+def test_threshold_scenario_pairs_every_threshold_on_one_run(root):
     base = load_scenario(root / "scenarios" / "null_model.yaml")
-    sc = sweep_scenario(base, ["3/4", "0.6", "2/3", "3/4"])
+    sc = threshold_scenario(base, ["3/4", "0.6", "2/3", "3/4"])
     assert [r.label for r in sc.rules] == ["simple_majority", "q=3/5", "q=2/3", "q=3/4"]
     assert sc.seed == base.seed and sc.actors == base.actors
     with pytest.raises(InputError, match="at most 1"):
-        sweep_scenario(base, ["3/2"])
+        threshold_scenario(base, ["3/2"])
 
 
+# the toy plenary: blocs w (a, b) and e (c), d in no bloc, an industry observer that votes in the one chamber
 TOY = {
-    "name": "toy",
-    "actors": [
-        {"id": "a", "bloc": "w"},
-        {"id": "b", "bloc": "w"},
-        {"id": "c", "bloc": "e"},
-        {"id": "d"},
-        {"id": "ind", "kind": "industry"},
-    ],
-    "proposal": {},
+    "actors": ("a", "b", "c", "d", "wdc"),
     "rules": [{"rule": "consensus"}, {"rule": "chambers", "chambers": [{"name": "all", "kinds": ["participant", "industry"], "q": "1/2"}]}],
+    "changes": {"d": {"bloc": None}},
+    "proposal": {},
 }
 
 
-def test_blockers_by_bloc_known_answer():
-    sc = Scenario.model_validate(TOY, strict=False)
+def test_blockers_by_bloc_known_answer(toy_scenario):
+    sc = toy_scenario(**TOY)
     rows = []
     for rule, failed in (("consensus", 10), ("chambers", 4)):
         for actor, kind, bloc, obj, piv in (("a", "participant", "w", 6, 2), ("b", "participant", "w", 2, 0), ("c", "participant", "e", 9, 5),
-                                            ("d", "participant", "", 1, 1), ("ind", "industry", "", 3, 1)):
+                                            ("d", "participant", "", 1, 1), ("wdc", "industry", "", 3, 1)):
             rows.append({"rule": rule, "actor": actor, "kind": kind, "bloc": bloc, "failed_decisions": failed, "objections": obj, "pivotal": piv})
     blockers = pd.DataFrame(rows).assign(objection_rate=lambda t: t.objections / t.failed_decisions, pivotal_rate=lambda t: t.pivotal / t.failed_decisions)
     by_bloc = blockers_by_bloc(blockers, sc).set_index(["rule", "bloc"])
@@ -126,11 +104,8 @@ def test_blockers_by_bloc_known_answer():
     assert list(actors[actors.rule == "consensus"].actor) == ["c", "a", "d", "b"]
 
 
-def test_bloc_tallies_add_up_to_the_runners():
-    sc = Scenario.model_validate(
-        TOY | {"dynamics": {"noise": 0.3}, "actors": [a | {"position": x} for a, x in zip(TOY["actors"], (0.9, 0.6, 0.1, 0.4, 0.8))]},
-        strict=False,
-    )
+def test_bloc_tallies_add_up_to_the_runners(toy_scenario, results_of):
+    sc = toy_scenario(**TOY, dynamics={"noise": 0.3})
     res = results_of(sc, 400)
     by_bloc = blockers_by_bloc(res.blockers, sc)
     for rule, g in by_bloc.groupby("rule"):
@@ -166,9 +141,9 @@ def test_threshold_command_writes_the_sweep_and_its_chart(root, tmp_path):
     assert bad.exit_code == 2 and "--q '7/5'" in bad.output and not (tmp_path / "x").exists()
 
 
-def test_blockers_command_prints_a_ranking(tmp_path):
+def test_blockers_command_prints_a_ranking(tmp_path, toy_yaml):
     sc = tmp_path / "toy.yaml"
-    sc.write_text(yaml.safe_dump(TOY | {"dynamics": {"noise": 0.3}, "replications": 200}))
+    sc.write_text(toy_yaml(**TOY, dynamics={"noise": 0.3}, replications=200))
     out = tmp_path / "out"
     assert CliRunner().invoke(main, ["compare", str(sc), "--out", str(out), "-q", "--no-charts", "--jobs", "1"]).exit_code == 0
     res = CliRunner().invoke(main, ["blockers", str(out)])
@@ -182,16 +157,36 @@ def test_blockers_command_prints_a_ranking(tmp_path):
 
 
 def test_threshold_sweep_of_a_recorded_case_drops_the_record(root):
-    from kpsim.analysis import sweep_scenario
-    from kpsim.scenario import load_scenario
-
-    sc = sweep_scenario(load_scenario(root / "scenarios" / "kp" / "definition_reform.yaml"))
+    sc = threshold_scenario(load_scenario(root / "scenarios" / "kp" / "definition_reform.yaml"))
     assert sc.record is None and [r.label for r in sc.rules][0] == "simple_majority"
 
 
 def test_shares_carry_scipy_wilson_intervals():
-    """The Wilson interval is written out (summaries need no scipy.stats import); it must be binomtest's."""
-    for n in [*range(1, 40), 100, 999, 5000]:
-        for k in sorted({0, 1, n // 3, n // 2, n - 1, n} & set(range(n + 1))):
-            ci = stats.binomtest(k, n).proportion_ci(0.95, method="wilson")
-            assert _share(k, n) == (k / n, ci.low, ci.high), (k, n)
+    """The Wilson interval is written out (summaries need no scipy.stats import); it must be binomtest's.
+
+    Checked through summarise, on runs with k of n replications adopted (and the other n - k deadlocked at the horizon).
+    """
+    cases = [(k, n) for n in [*range(1, 40), 100, 999, 5000] for k in sorted({0, 1, n // 3, n // 2, n - 1, n} & set(range(n + 1)))]
+    frames = []
+    for k, n in cases:
+        adopted = np.arange(n) < k
+        frames.append(
+            pd.DataFrame(
+                {
+                    "rule": f"{k} of {n}",
+                    "adopted": adopted,
+                    "abandoned": False,
+                    "censored": ~adopted,
+                    "meetings": np.where(adopted, 1, 10),
+                    "surviving_share": np.where(adopted, 1.0, np.nan),
+                    "n_objectors": 0,
+                }
+            )
+        )
+    summary = summarise(pd.concat(frames, ignore_index=True), horizon=10, meetings_per_year=2).set_index("rule")
+    for k, n in cases:
+        row = summary.loc[f"{k} of {n}"]
+        ci = stats.binomtest(k, n).proportion_ci(0.95, method="wilson")
+        assert (row.adopted, row.adopted_lo, row.adopted_hi) == (k / n, ci.low, ci.high), (k, n)
+        ci = stats.binomtest(n - k, n).proportion_ci(0.95, method="wilson")
+        assert (row.deadlocked_at_horizon, row.deadlocked_lo, row.deadlocked_hi) == ((n - k) / n, ci.low, ci.high), (k, n)

@@ -8,7 +8,7 @@ from itertools import combinations, permutations
 import numpy as np
 import pytest
 
-from kpsim.power import (
+from kpsim.analysis.power import (
     banzhaf,
     coleman_power_to_act,
     power_table,

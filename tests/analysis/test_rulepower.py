@@ -6,19 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from kpsim.model import PlenaryModel
-from kpsim.rules import OBJECT, SUPPORT, decide
-from kpsim.rulepower import rule_power, scenario_power
-from kpsim.scenario import Scenario
-
-
-def scenario(participants, rules, observers=(), weights=None):
-    weights = weights or [{} for _ in range(participants)]
-    actors = [{"id": f"p{i}", "bloc": "ab"[i % 2], "weights": w} for i, w in enumerate(weights)]
-    actors += [{"id": f"o{j}", "kind": kind} for j, kind in enumerate(observers)]
-    return Scenario.model_validate(
-        {"name": "t", "actors": actors, "proposal": {}, "rules": rules}, strict=False
-    )
+from kpsim.analysis.rulepower import rule_power, scenario_power
+from kpsim.model.plenary import PlenaryModel
+from kpsim.rules import OBJECT, SUPPORT
 
 
 def brute_force(sc, label):
@@ -28,7 +18,7 @@ def brute_force(sc, label):
     profiles = np.array(list(itertools.product((OBJECT, SUPPORT), repeat=n_voters)), dtype=np.int8)
     stances = np.full((len(profiles), len(sc.actors)), OBJECT, dtype=np.int8)
     stances[:, :n_voters] = profiles
-    wins = dict(zip(map(tuple, profiles == SUPPORT), decide(stances, model.electorate, model.rule)))
+    wins = dict(zip(map(tuple, profiles == SUPPORT), model.rule.passes(stances, model.electorate)))
     swings_by_size = np.zeros((n_voters, n_voters))
     for coalition, won in wins.items():
         for i in range(n_voters):
@@ -37,6 +27,7 @@ def brute_force(sc, label):
     # Shapley-Shubik: i pivots in the k! (n-1-k)! orderings that put a swing coalition of k others first
     orderings = [math.factorial(k) * math.factorial(n_voters - 1 - k) / math.factorial(n_voters) for k in range(n_voters)]
     return swings_by_size @ orderings, swings_by_size.sum(axis=1), sum(wins.values()) / 2**n_voters
+
 
 RULES = [
     {"rule": "consensus"},
@@ -60,11 +51,11 @@ RULES = [
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_every_rule_matches_brute_force_over_its_own_rule_function(seed):
+def test_every_rule_matches_brute_force_over_its_own_rule_function(seed, toy_scenario):
     rng = np.random.default_rng(seed)
     n = 5 + seed  # 5..7 participants
     weights = [{"prod": float(w)} for w in np.round(rng.uniform(0, 1, n), 3)]
-    sc = scenario(n, RULES, observers=("industry", "civil_society", "intergovernmental"), weights=weights)
+    sc = toy_scenario(n, RULES, observers=("industry", "civil_society", "intergovernmental"), weights=weights, proposal={})
     for rule in sc.rules:
         rp = rule_power(sc, rule.label)
         assert rp.available, rule.label
@@ -76,8 +67,8 @@ def test_every_rule_matches_brute_force_over_its_own_rule_function(seed):
         assert rp.coleman_power_to_act == pytest.approx(coleman, abs=1e-12), rule.label
 
 
-def test_two_thirds_of_sixty():
-    sc = scenario(60, [{"rule": "qualified_majority", "q": "2/3"}, {"rule": "simple_majority"}, {"rule": "consensus"}])
+def test_two_thirds_of_sixty(toy_scenario):
+    sc = toy_scenario(60, [{"rule": "qualified_majority", "q": "2/3"}, {"rule": "simple_majority"}, {"rule": "consensus"}], proposal={})
     power = scenario_power(sc)
     assert len(power) == 180 and set(power.game) == {"[40; 1 × 60]", "[31; 1 × 60]", "[60; 1 × 60]"}
     coleman = power.groupby("rule", sort=False).coleman_power_to_act.first()
@@ -87,21 +78,21 @@ def test_two_thirds_of_sixty():
     assert power.shapley_shubik.to_numpy() == pytest.approx(np.full(180, 1 / 60), abs=1e-15)
 
 
-def test_double_majority_of_sixty_reduces_to_its_binding_threshold():
+def test_double_majority_of_sixty_reduces_to_its_binding_threshold(toy_scenario):
     """With the weight threshold trivially met (equal weights, lower q) it is the count game alone."""
-    sc = scenario(60, [{"rule": "double_majority", "q": "2/3", "weight": "w", "weight_q": "1/2"}], weights=[{"w": 1.0}] * 60)
+    sc = toy_scenario(60, [{"rule": "double_majority", "q": "2/3", "weight": "w", "weight_q": "1/2"}], weights=[{"w": 1.0}] * 60, proposal={})
     rp = rule_power(sc, "double_majority")
     assert rp.coleman_power_to_act == pytest.approx(0.006745, abs=5e-7)
     assert rp.players.banzhaf_normalized.to_numpy() == pytest.approx(np.full(60, 1 / 60), abs=1e-15)
 
 
-def test_overlapping_chambers_and_impossible_rules_are_reported_not_guessed():
+def test_overlapping_chambers_and_impossible_rules_are_reported_not_guessed(toy_scenario):
     overlap = {
         "rule": "chambers",
         "chambers": [{"name": "a", "kinds": ["participant"]}, {"name": "b", "kinds": ["participant", "industry"]}],
     }
     rules = [overlap, {"rule": "written_procedure", "min_support": 4}, {"rule": "weighted_majority", "weight": "w"}]
-    sc = scenario(3, rules, observers=("industry",), weights=[{"w": 0.0}] * 3)
+    sc = toy_scenario(3, rules, observers=("industry",), weights=[{"w": 0.0}] * 3, proposal={})
     notes = {}
     for label in ("chambers", "written_procedure", "weighted_majority"):
         rp = rule_power(sc, label)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from kpsim.survival import (
+from kpsim.analysis.survival import (
     MedianEstimate,
     kaplan_meier,
     logrank,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from kpsim.runner import run
-from kpsim.scenario import load_scenario
+from kpsim.run.runner import run
+from kpsim.scenario.load import load_scenario
 
 
 def coleman_a(n, p, threshold):
@@ -25,7 +25,8 @@ def test_exact_values_match_the_published_ones():
 @pytest.fixture(scope="module")
 def null_runs(request):
     sc = load_scenario(request.config.rootpath / "scenarios" / "null_model.yaml")
-    return sc, run(sc, replications=6000, jobs=1, progress=False).runs
+    runs, _ = run(sc, replications=6000, jobs=1, progress=False)
+    return sc, runs
 
 
 @pytest.mark.parametrize("rule,threshold", [("simple_majority", 31), ("two_thirds", 40)])

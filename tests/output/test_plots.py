@@ -9,43 +9,37 @@ from matplotlib.colors import to_rgba
 from matplotlib.image import imread
 
 from kpsim import __version__
-from kpsim.analysis import Results, sweep_scenario
 from kpsim.cli import main
-from kpsim.plots import DPI, OKABE_ITO, SLIDE, deadlock_chart, rule_styles, survival_chart
-from kpsim.runner import run
-from kpsim.scenario import load_scenario
-from kpsim.summary import summarise
+from kpsim.output.charts import deadlock_chart, survival_chart
+from kpsim.output.style import DPI, OKABE_ITO, SLIDE, rule_styles
+from tests.toys import TOY_SOURCES
 
-SCENARIO = """\
-name: plots_toy
-sources:
-  - https://www.kimberleyprocess.com/en/kpcs-core-document
-  - kp_record.md, section "Alignments"
-actors:
-  - {id: a, bloc: west, position: 0.95, salience: 0.9, weights: {production: 0.5}}
-  - {id: b, bloc: west, position: 0.7, salience: 0.6, weights: {production: 0.1}}
-  - {id: c, bloc: east, position: 0.05, salience: 0.9, weights: {production: 0.3}}
-  - {id: d, position: 0.3, salience: 0.5, weights: {production: 0.1}}
-  - {id: wdc, kind: industry, position: 0.8, lobbying: 0.6}
-proposal: {title: Tighten the definition, status_quo: 0.0, position: 1.0, reservation: 0.3}
-calendar: {horizon: 8}
-dynamics: {noise: 0.3}
-rules:
-  - {rule: consensus}
-  - {rule: qualified_majority, q: 3/4, name: three_quarters}
-  - {rule: simple_majority}
-  - {rule: weighted_majority, weight: production, q: 1/2, name: production}
-  - {rule: chambers, chambers: [{name: governments, kinds: [participant], q: 1/2}, {name: industry, kinds: [industry], q: 1/2}]}
-replications: 150
-seed: 7
-"""
+# four participants with production shares, an industry observer; every kind of chart has something to draw
+PLOTS_TOY = {
+    "actors": ("a", "b", "c", "d", "wdc"),
+    "rules": [
+        {"rule": "consensus"},
+        {"rule": "qualified_majority", "q": "3/4", "name": "three_quarters"},
+        {"rule": "simple_majority"},
+        {"rule": "weighted_majority", "weight": "production", "q": "1/2", "name": "production"},
+        {"rule": "chambers", "chambers": [{"name": "governments", "kinds": ["participant"], "q": "1/2"}, {"name": "industry", "kinds": ["industry"], "q": "1/2"}]},
+    ],
+    "name": "plots_toy",
+    "sources": TOY_SOURCES,
+    "changes": {"d": {"bloc": None}},
+    "weights": [{"production": 0.5}, {"production": 0.1}, {"production": 0.3}, {"production": 0.1}],
+    "horizon": 8,
+    "dynamics": {"noise": 0.3},
+    "replications": 150,
+    "seed": 7,
+}
 CHARTS = ("survival", "deadlock", "blockers", "power", "threshold")
 
 
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory):
+def folder(tmp_path_factory, toy_yaml):
     tmp = tmp_path_factory.mktemp("plots")
-    (tmp / "toy.yaml").write_text(SCENARIO)
+    (tmp / "toy.yaml").write_text(toy_yaml(**PLOTS_TOY))
     out = tmp / "run-1"
     res = CliRunner().invoke(main, ["compare", str(tmp / "toy.yaml"), "--out", str(out), "--jobs", "1", "-q"])
     assert res.exit_code == 0, res.output
@@ -80,12 +74,9 @@ def test_rule_colours_are_okabe_ito_and_distinct():
 
 
 @pytest.fixture(scope="module")
-def censored(request):
+def censored(censored_results):
     """Unanimity among 60 coin flips never passes in 30 meetings; simple majority passes at once."""
-    base = load_scenario(request.config.rootpath / "scenarios" / "null_model.yaml")
-    sc = sweep_scenario(base.model_copy(update={"calendar": base.calendar.model_copy(update={"horizon": 30})}), ["1"])
-    res = run(sc, replications=300, progress=False)
-    return Results(sc, res.runs, summarise(res.runs, 30, 2), res.blockers, {}, "censored")
+    return censored_results(300)
 
 
 def test_survival_curves_stop_at_the_horizon_and_censored_runs_never_count_as_adopted(censored):
@@ -111,8 +102,8 @@ def test_deadlock_chart_keeps_censored_apart(censored):
         assert sum(p.get_height() for p in adopted) == pytest.approx(1 - censored_share)
 
 
-def test_no_charts_flag_and_redrawing_charts_later(tmp_path):
-    (tmp_path / "toy.yaml").write_text(SCENARIO.replace("replications: 150", "replications: 40"))
+def test_no_charts_flag_and_redrawing_charts_later(tmp_path, toy_yaml):
+    (tmp_path / "toy.yaml").write_text(toy_yaml(**PLOTS_TOY | {"replications": 40}))
     out = tmp_path / "out"
     res = CliRunner().invoke(main, ["compare", str(tmp_path / "toy.yaml"), "--out", str(out), "--jobs", "1", "-q", "--no-charts"])
     assert res.exit_code == 0, res.output

@@ -6,40 +6,30 @@ import pypdf
 import pytest
 from click.testing import CliRunner
 
-from kpsim.analysis import Results, load_results, sweep_scenario
+from kpsim.analysis.results import Results
 from kpsim.cli import main
-from kpsim.report import A4, build, compose_pdf, headline
-from kpsim.runner import run
-from kpsim.scenario import load_scenario
-from kpsim.summary import summarise
+from kpsim.output.report import A4, build, compose_pdf, headline
+from tests.toys import TOY_SOURCES
 
-SCENARIO = """\
-name: brief_toy
-description: Four participants and an industry observer.
-sources:
-  - https://www.kimberleyprocess.com/en/kpcs-core-document
-  - kp_record.md, section "Alignments"
-actors:
-  - {id: a, bloc: west, position: 0.95, salience: 0.9}
-  - {id: b, bloc: west, position: 0.7, salience: 0.6}
-  - {id: c, bloc: east, position: 0.05, salience: 0.9}
-  - {id: d, position: 0.3, salience: 0.5}
-  - {id: wdc, kind: industry, position: 0.8, lobbying: 0.6}
-proposal: {title: Tighten the definition, status_quo: 0.0, position: 1.0, reservation: 0.3}
-calendar: {horizon: 10}
-dynamics: {noise: 0.3}
-rules:
-  - {rule: consensus}
-  - {rule: qualified_majority, q: 2/3, name: two_thirds}
-replications: 120
-seed: 3
-"""
+# four participants and an industry observer, under consensus and two thirds
+BRIEF_TOY = {
+    "actors": ("a", "b", "c", "d", "wdc"),
+    "rules": [{"rule": "consensus"}, {"rule": "qualified_majority", "q": "2/3", "name": "two_thirds"}],
+    "name": "brief_toy",
+    "description": "Four participants and an industry observer.",
+    "sources": TOY_SOURCES,
+    "changes": {"d": {"bloc": None}},
+    "horizon": 10,
+    "dynamics": {"noise": 0.3},
+    "replications": 120,
+    "seed": 3,
+}
 
 
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory):
+def folder(tmp_path_factory, toy_yaml):
     tmp = tmp_path_factory.mktemp("brief")
-    (tmp / "toy.yaml").write_text(SCENARIO)
+    (tmp / "toy.yaml").write_text(toy_yaml(**BRIEF_TOY))
     out = tmp / "run"
     res = CliRunner().invoke(main, ["compare", str(tmp / "toy.yaml"), "--out", str(out), "--jobs", "1", "-q", "--no-charts"])
     assert res.exit_code == 0, res.output
@@ -50,7 +40,7 @@ def folder(tmp_path_factory):
 def test_report_builds_html_and_a_one_page_pdf_from_the_folder_alone(folder):
     res = CliRunner().invoke(main, ["report", str(folder)])
     assert res.exit_code == 0, res.output
-    results = load_results(folder)
+    results = Results.read(folder)
     line = headline(results)
     assert line.startswith("Under a two-thirds majority the median deadlock would be") and "under consensus" in line
     assert line in res.output
@@ -76,11 +66,8 @@ def test_report_on_a_moved_copy(folder, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def censored(request):
-    base = load_scenario(request.config.rootpath / "scenarios" / "null_model.yaml")
-    sc = sweep_scenario(base.model_copy(update={"calendar": base.calendar.model_copy(update={"horizon": 30})}), ["1"])
-    res = run(sc, replications=200, progress=False)
-    return Results(sc, res.runs, summarise(res.runs, 30, 2), res.blockers, {"command": "test"}, "censored")
+def censored(censored_results):
+    return censored_results(200)
 
 
 def test_headline_says_not_reached_under_heavy_censoring(censored):

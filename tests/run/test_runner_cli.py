@@ -6,50 +6,39 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-import kpsim.runner as runner
+import kpsim.run.runner as runner
 from kpsim.cli import main
-from kpsim.scenario import load_scenario
+from kpsim.scenario.load import load_scenario
 
-TOY = """\
-name: toy
-actors:
-  - {id: a, bloc: w, position: 0.95, salience: 0.9}
-  - {id: b, bloc: w, position: 0.7, salience: 0.6}
-  - {id: c, bloc: e, position: 0.05, salience: 0.9}
-  - {id: d, bloc: e, position: 0.3, salience: 0.5}
-  - {id: wdc, kind: industry, position: 0.8, lobbying: 0.6}
-  - {id: csc, kind: civil_society, position: 0.9, lobbying: 0.4}
-proposal: {status_quo: 0.0, position: 1.0, reservation: 0.3}
-calendar: {horizon: 20}
-dynamics: {noise: 0.3, position_noise: 0.05}
-rules:
-  - {rule: consensus}
-  - {rule: qualified_majority, q: 3/4, name: three_quarters}
-  - {rule: chambers}
-replications: 2500
-seed: 42
-"""
+# the whole toy roster under consensus, three quarters and chambers
+TOY = {
+    "rules": [{"rule": "consensus"}, {"rule": "qualified_majority", "q": "3/4", "name": "three_quarters"}, {"rule": "chambers"}],
+    "horizon": 20,
+    "dynamics": {"noise": 0.3, "position_noise": 0.05},
+    "replications": 2500,
+    "seed": 42,
+}
 
 
 @pytest.fixture
-def toy(tmp_path):
+def toy(tmp_path, toy_yaml):
     p = tmp_path / "toy.yaml"
-    p.write_text(TOY)
+    p.write_text(toy_yaml(**TOY))
     return p
 
 
 def test_results_identical_for_any_number_of_workers(toy):
     sc = load_scenario(toy)
-    one = runner.run(sc, jobs=1, progress=False)
-    two = runner.run(sc, jobs=2, progress=False)
-    pd.testing.assert_frame_equal(one.runs, two.runs)
-    pd.testing.assert_frame_equal(one.blockers, two.blockers)
-    assert one.runs.groupby("rule").adopted.mean().nunique() > 1  # the rules really differ
+    one_runs, one_blockers = runner.run(sc, jobs=1, progress=False)
+    two_runs, two_blockers = runner.run(sc, jobs=2, progress=False)
+    pd.testing.assert_frame_equal(one_runs, two_runs)
+    pd.testing.assert_frame_equal(one_blockers, two_blockers)
+    assert one_runs.groupby("rule").adopted.mean().nunique() > 1  # the rules really differ
 
 
 def test_rules_are_paired_on_the_same_draws(toy):
     sc = load_scenario(toy)
-    runs = runner.run(sc, replications=1200, progress=False).runs
+    runs, _ = runner.run(sc, replications=1200, progress=False)
     # under every rule the first meeting sees the same text and the same draws: a unanimous
     # first meeting passes under consensus, hence under every weaker count rule too
     wide = runs.pivot(index="replication", columns="rule", values="meetings")
@@ -138,11 +127,9 @@ def test_table_puts_results_folders_side_by_side(toy, tmp_path):
     assert CliRunner().invoke(main, ["table", str(tmp_path)]).exit_code == 2  # not a results folder
 
 
-def test_objectors_are_voters_only(tmp_path):
-    hostile = TOY.replace("{id: csc, kind: civil_society, position: 0.9, lobbying: 0.4}", "{id: csc, kind: civil_society, position: 0.0, salience: 1.0}")
-    p = tmp_path / "hostile.yaml"
-    p.write_text(hostile)
-    runs = runner.run(load_scenario(p), replications=400, progress=False).runs
+def test_objectors_are_voters_only(toy_scenario):
+    hostile = toy_scenario(**TOY, changes={"csc": {"position": 0.0, "salience": 1.0, "lobbying": None}})
+    runs, _ = runner.run(hostile, replications=400, progress=False)
     named = {rule: {a for row in g.objectors for a in row.split(";") if a} for rule, g in runs.groupby("rule")}
     assert (runs.n_objectors == runs.objectors.map(lambda s: len([a for a in s.split(";") if a]))).all()
     assert "csc" in named["chambers"]  # it objects, and under chambers it votes

@@ -2,14 +2,13 @@
 
 import textwrap
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from kpsim.cli import main
-from kpsim.scenario import load_scenario
-from kpsim.yamlsource import InputError
+from kpsim.errors import InputError
+from kpsim.scenario.load import load_scenario
 
 GOOD = """\
 name: tiny
@@ -175,9 +174,8 @@ def test_cli_unknown_rule_and_bad_option_exit_2(tmp_path):
     assert cli("compare", p, "--reps", "0").exit_code == 2
 
 
-def test_bundled_scenarios_validate():
-    root = Path(__file__).resolve().parents[1] / "scenarios"
-    files = scenario_files(root)
+def test_bundled_scenarios_validate(root):
+    files = scenario_files(root / "scenarios")
     assert files, "no bundled scenarios found"
     for f in files:
         load_scenario(f)

@@ -5,9 +5,9 @@ import shutil
 import yaml
 from click.testing import CliRunner
 
-from kpsim.calibrate import load_cases, observed_window
 from kpsim.cli import main
-from kpsim.scenario import load_scenario
+from kpsim.scenario.load import load_scenario
+from kpsim.sweep.calibrate import load_cases, observed_window
 
 
 def test_calibrate_runs_end_to_end_and_writes_the_parameters(root, tmp_path):

@@ -1,7 +1,6 @@
 """Sensitivity: SALib's wiring against functions with known indices, and `kpsim sensitivity` end to end."""
 
 import math
-import textwrap
 
 import numpy as np
 import pandas as pd
@@ -9,9 +8,17 @@ import pytest
 from click.testing import CliRunner
 
 from kpsim.cli import main
-from kpsim.scenario import load_scenario
-from kpsim.sensitivity import morris_design, morris_table, outputs, problem, ranges_of, sobol_design, sobol_table
-from kpsim.yamlsource import InputError
+from kpsim.errors import InputError
+from kpsim.scenario.load import load_scenario
+from kpsim.sweep.sensitivity import (
+    morris_design,
+    morris_table,
+    outputs,
+    problem,
+    ranges_of,
+    sobol_design,
+    sobol_table,
+)
 
 
 def ishigami_truth(a=7.0, b=0.1):
@@ -61,27 +68,24 @@ def test_median_not_reached_counts_as_the_horizon():
     assert got["median_deadlock"].tolist() == [3.0, 40.0, 25.0] and got["adopted"].tolist() == [0.9, 0.2, 0.1]
 
 
-NULL = """\
-name: null_sa
-actors: [{id: a}, {id: b}, {id: c}, {id: d}, {id: e}]
-proposal: {status_quo: 0.0, position: 1.0}
-calendar: {horizon: 60}
-dynamics: {mode: 'null'}
-rules: [{rule: consensus}, {rule: simple_majority}]
-replications: 200
-seed: 3
-sweep:
-  ranges:
-    dynamics.support_probability: [0.3, 0.8]
-    dynamics.noise: [0.0, 0.5]
-  samples: 8
-"""
+# five coin flips under unanimity and simple majority; only the support probability moves anything
+NULL = {
+    "actors": 5,
+    "rules": ["consensus", "simple_majority"],
+    "name": "null_sa",
+    "proposal": {},
+    "horizon": 60,
+    "dynamics": {"mode": "null"},
+    "replications": 200,
+    "seed": 3,
+}
+SWEEP = {"ranges": {"dynamics.support_probability": [0.3, 0.8], "dynamics.noise": [0.0, 0.5]}, "samples": 8}
 
 
-def test_sensitivity_command_end_to_end(tmp_path):
+def test_sensitivity_command_end_to_end(tmp_path, toy_yaml):
     """In the null model only support_probability moves anything: noise's indices are exactly 0."""
     p = tmp_path / "null.yaml"
-    p.write_text(NULL)
+    p.write_text(toy_yaml(**NULL, sweep=SWEEP))
     out = tmp_path / "sa"
     args = ["sensitivity", str(p), "--samples", "16", "--trajectories", "4", "--out", str(out), "-q", "--jobs", "1"]
     res = CliRunner().invoke(main, args)
@@ -106,12 +110,12 @@ def test_sensitivity_command_end_to_end(tmp_path):
     assert res.exit_code == 2 and "power of two" in res.output
 
 
-def test_default_box_and_its_limits(tmp_path):
+def test_default_box_and_its_limits(tmp_path, toy_yaml):
     p = tmp_path / "s.yaml"
-    p.write_text(textwrap.dedent(NULL.split("sweep:")[0]))
+    p.write_text(toy_yaml(**NULL))  # no sweep: section
     with pytest.raises(InputError, match="null model moves only dynamics.support_probability"):
         ranges_of(load_scenario(p))
-    p.write_text(NULL.split("sweep:")[0].replace("mode: 'null'", "mode: agents"))
+    p.write_text(toy_yaml(**NULL | {"dynamics": {"mode": "agents"}}))
     assert set(ranges_of(load_scenario(p))) == {
         "dynamics.noise", "dynamics.reluctance", "dynamics.amendment_step", "dynamics.lobbying", "dynamics.stubbornness_scale",
     }  # fmt: skip

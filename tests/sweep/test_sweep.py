@@ -17,40 +17,30 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-import kpsim.runner as runner
+import kpsim.run.runner as runner
+from kpsim.analysis.summary import summarise
 from kpsim.cli import main
-from kpsim.scenario import load_tree, validate_tree
-from kpsim.summary import summarise
-from kpsim.sweep import _resolve, design, point_scenario, run_sweep
-from kpsim.sweepstore import SweepFolder
-from kpsim.yamlsource import InputError
+from kpsim.errors import InputError
+from kpsim.scenario.load import load_tree, validate_tree
+from kpsim.sweep.design import design, point_scenario, resolve_path
+from kpsim.sweep.execute import run_sweep
+from kpsim.sweep.store import SweepFolder
+from tests.toys import make_toy_yaml
 
-TOY = """\
-name: toy
-actors:
-  - {id: a, bloc: w, position: 0.95, salience: 0.9}
-  - {id: b, bloc: w, position: 0.7, salience: 0.6}
-  - {id: c, bloc: e, position: 0.05, salience: 0.9}
-  - {id: d, bloc: e, position: 0.3, salience: 0.5}
-  - {id: wdc, kind: industry, position: 0.8, lobbying: 0.6}
-  - {id: csc, kind: civil_society, position: 0.9, lobbying: 0.4}
-proposal: {status_quo: 0.0, position: 1.0, reservation: 0.3}
-calendar: {horizon: 20}
-dynamics: {noise: 0.3}
-rules:
-  - {rule: consensus}
-  - {rule: chambers}
-replications: 200
-seed: 42
-sweep:
-  grid:
-    dynamics.noise: [0.1, 0.3]
-    actors.c.position: [0.05, 0.2, 0.4]
-  ranges:
-    dynamics.reluctance: [0.0, 0.3]
-    calendar.horizon: [10, 30]
-  samples: 4
-"""
+# the whole toy roster under consensus and chambers, and a sweep of a grid crossed with sampled ranges;
+# the file's line numbers are fixed (sweep: is line 17), so errors in it point at known lines
+TOY = make_toy_yaml(
+    rules=["consensus", "chambers"],
+    horizon=20,
+    dynamics={"noise": 0.3},
+    replications=200,
+    seed=42,
+    sweep={
+        "grid": {"dynamics.noise": [0.1, 0.3], "actors.c.position": [0.05, 0.2, 0.4]},
+        "ranges": {"dynamics.reluctance": [0.0, 0.3], "calendar.horizon": [10, 30]},
+        "samples": 4,
+    },
+)
 
 
 def write(tmp_path, text, name="s.yaml"):
@@ -108,7 +98,7 @@ def test_point_scenario_is_the_scenario_with_the_values_set(tmp_path, root):
     assert point_scenario(plan.base, [], ()) == plan.base
     null = validate_tree(load_tree(root / "scenarios" / "null_model.yaml"))
     assert point_scenario(null, [], ()) == null  # thresholds such as 2/3 survive the round trip
-    keys = [_resolve(plan.base, n)[0] for n in plan.names]
+    keys = [resolve_path(plan.base, n)[0] for n in plan.names]
     sc = point_scenario(plan.base, keys, plan.points[9])  # grid cell 2: noise 0.1, c at 0.4
     assert sc.dynamics.noise == 0.1 and sc.actors[2].position == 0.4
     assert sc.calendar.horizon == plan.points[9][3] and sc.dynamics.reluctance == plan.points[9][2]
@@ -164,10 +154,10 @@ def test_sweep_points_equal_plain_runs_of_their_scenarios(tmp_path):
     plan = plan_of(p, replications=150)
     run_sweep(plan, tmp_path / "out", progress=False)
     runs, summary = tables(tmp_path / "out")
-    keys = [_resolve(plan.base, n)[0] for n in plan.names]
+    keys = [resolve_path(plan.base, n)[0] for n in plan.names]
     for point in (0, 7):
         sc = point_scenario(plan.base, keys, plan.points[point])
-        plain = runner.run(sc, progress=False).runs
+        plain, _ = runner.run(sc, progress=False)
         mine = runs[runs["point"] == point].drop(columns="point").reset_index(drop=True)
         pd.testing.assert_frame_equal(mine, plain, check_dtype=False)
         expected = summarise(plain, sc.calendar.horizon, sc.calendar.meetings_per_year)
@@ -176,19 +166,18 @@ def test_sweep_points_equal_plain_runs_of_their_scenarios(tmp_path):
         assert (summary.loc[summary["point"] == point, "actors.c.position"] == plan.points[point][1]).all()
 
 
-NULL5 = """\
-name: null5
-actors: [{id: a}, {id: b}, {id: c}, {id: d}, {id: e}]
-proposal: {status_quo: 0.0, position: 1.0}
-calendar: {horizon: 100000}
-dynamics: {mode: 'null'}
-rules: [{rule: consensus}]
-replications: 4000
-seed: 5
-sweep:
-  grid:
-    dynamics.support_probability: [0.6, 0.75, 0.9]
-"""
+# five coin flips under unanimity, at three support probabilities
+NULL5 = make_toy_yaml(
+    5,
+    ["consensus"],
+    name="null5",
+    proposal={},
+    horizon=100_000,
+    dynamics={"mode": "null"},
+    replications=4000,
+    seed=5,
+    sweep={"grid": {"dynamics.support_probability": [0.6, 0.75, 0.9]}},
+)
 
 
 def test_null_model_deadlock_is_geometric_with_mean_one_over_p_to_the_n(tmp_path):
@@ -323,10 +312,10 @@ def test_a_point_too_big_for_one_chunk_runs_in_parts_with_the_same_numbers(tmp_p
     assert store.manifest["parts_per_point"] == 2 and store.manifest["chunks"] == 8
     assert [(c.rep_first, c.rep_stop) for c in store.chunks()[:2]] == [(0, 1000), (1000, 2000)]
     runs, summary = tables(tmp_path / "parts")
-    keys = [_resolve(plan.base, n)[0] for n in plan.names]
+    keys = [resolve_path(plan.base, n)[0] for n in plan.names]
     for point in (0, 1):  # the rows and summary of `kpsim compare` on the point's scenario, to the last bit
         sc = point_scenario(plan.base, keys, plan.points[point])
-        plain = runner.run(sc, progress=False).runs
+        plain, _ = runner.run(sc, progress=False)
         mine = runs[runs["point"] == point].drop(columns="point").reset_index(drop=True)
         pd.testing.assert_frame_equal(mine, plain, check_dtype=False, check_exact=True)
         expected = summarise(plain, sc.calendar.horizon, sc.calendar.meetings_per_year)
@@ -422,12 +411,13 @@ def test_a_script_on_stdin_sweeps_with_forked_workers_before_any_thread(tmp_path
         import os, sys, threading
         os.register_at_fork(before=lambda: print("threads at fork:", threading.active_count()))
         sys.path.insert(0, {str(root)!r})
-        from kpsim.pool import process_pool
-        from kpsim.scenario import load_tree, validate_tree
-        from kpsim.sweep import design, run_sweep
+        from kpsim.run.pool import process_pool
+        from kpsim.scenario.load import load_tree, validate_tree
+        from kpsim.sweep.design import design
+        from kpsim.sweep.execute import run_sweep
         tree = load_tree({str(p)!r})
         plan = design(validate_tree(tree), tree, source={str(p)!r}, replications=40)
-        with process_pool(1, "kpsim.sweep") as pool:
+        with process_pool(1, "kpsim.sweep.execute") as pool:
             run_sweep(plan, {str(tmp_path / "stdin")!r}, pool, workers=1, here=True, progress=False)
     """)
     res = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True, timeout=60)
@@ -441,7 +431,7 @@ def test_a_script_on_stdin_sweeps_with_forked_workers_before_any_thread(tmp_path
 @pytest.mark.timeout(120)
 def test_dask_cluster_gives_the_same_tables(tmp_path, monkeypatch):
     distributed = pytest.importorskip("distributed")
-    monkeypatch.setattr("kpsim.cli.sweep.CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr("kpsim.run.cluster.CONNECT_TIMEOUT", "1s")
     p = write(tmp_path, TOY)
     run_sweep(plan_of(p, replications=100), tmp_path / "local", progress=False)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
