@@ -29,9 +29,7 @@ TOY_ACTORS = {
 TOY_IDS = ("a", "b", "c", "d", "wdc", "csc")
 TOY_PROPOSAL = {"title": "Tighten the definition", "status_quo": 0.0, "position": 1.0, "reservation": 0.3}
 TOY_SOURCES = ["https://www.kimberleyprocess.com/en/kpcs-core-document", 'kp_record.md, section "Alignments"']
-SCENARIO_FIELDS = (
-    "name", "description", "sources", "actors", "proposal", "calendar", "dynamics", "rules", "replications", "seed", "record", "sweep",
-)  # kpsim.scenario.schema.Scenario's, in its order
+SCENARIO_FIELDS = tuple(Scenario.model_fields)  # in the schema's order
 
 
 def toy_actors(actors=TOY_IDS, observers=(), weights=None, changes=None) -> list[dict]:

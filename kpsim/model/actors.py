@@ -37,7 +37,7 @@ class Actor(mesa.Agent):
         return self.model.stances[:, self.column]
 
     @staticmethod
-    def take_stances(model, rows: np.ndarray, meeting: int) -> np.ndarray:
+    def take_stances(model, rows: np.ndarray, poll: int) -> np.ndarray:
         """Support, abstain or object, from the utility of the text against the status quo.
 
         Gain g = |status quo − x| − |text − x| (the text is better than the
@@ -47,15 +47,17 @@ class Actor(mesa.Agent):
         objects only when d < −(r + its own reluctance to object); otherwise
         it abstains. So an actor that does not care (low salience) abstains
         rather than deciding the matter by coin flip, and never blocks.
+
+        Two additions, both off by default: an actor with a red line (its own
+        `reservation`) objects to any text on the status-quo side of it,
+        whatever its gain; and a participant's cost of objecting grows with
+        its isolation and with time (dynamics.acquiescence_*), so holdouts can
+        give way years later. See PlenaryModel.stances_for.
         """
         x = model.positions_at(rows)
         text = model.text[rows, None]
-        gain = np.abs(model.status_quo - x) - np.abs(text - x)
-        if model.dynamics.noise > 0:
-            gain += model.dynamics.noise * ndtri(model.streams.uniform(rows, meeting))
-        d = model.salience * gain
-        # SUPPORT = 1 where d > r, OBJECT = -1 where d < −(r + own reluctance), else ABSTAIN = 0
-        return (d > model.dynamics.reluctance).view(np.int8) - (d < -model.reluctance).view(np.int8)
+        noise = ndtri(model.streams.uniform(rows, poll)) if model.dynamics.noise > 0 else None
+        return model.stances_for(x, text, noise, model.isolation(rows))
 
 
 class Participant(Actor):
@@ -90,8 +92,16 @@ class Observer(Actor):
             return
         p = model.n_participants
         x = model.positions[:, :p]
-        target = model.positions[:, p:] @ model.lobby_weights
-        model.positions[:, :p] = x + model.lobby_pull * (target[:, None] - x)
+        if model.gone is None:
+            target = model.positions[:, p:] @ model.lobby_weights
+            model.positions[:, :p] = x + model.lobby_pull * (target[:, None] - x)
+            return
+        # observers that walked out lobby no more: each replication has its own lobby
+        strength = model.lobby_strength * ~model.gone[:, p:]
+        total = strength.sum(axis=1, keepdims=True)
+        target = (model.positions[:, p:] * strength).sum(axis=1, keepdims=True) / np.maximum(total, 1e-300)
+        pull = np.minimum(1.0, model.dynamics.lobbying * total * model.susceptibility)
+        model.positions[:, :p] = x + pull * (target - x)
 
 
 class Industry(Observer):

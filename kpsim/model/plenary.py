@@ -27,6 +27,7 @@ from scipy.special import ndtri
 
 from kpsim.fields import PARTICIPANT
 from kpsim.model.actors import AGENT_CLASSES
+from kpsim.model.chair import CHAIRS
 from kpsim.model.dynamics import DYNAMICS
 from kpsim.model.streams import POSITION, Streams
 from kpsim.rules import ABSTAIN, OBJECT, Electorate
@@ -35,13 +36,14 @@ from kpsim.scenario.schema import Scenario
 
 @dataclass(frozen=True)
 class Meeting:
-    """What one meeting did, for the replications that were still open."""
+    """What one poll of a meeting did, for the replications that were still open."""
 
     number: int
     replications: np.ndarray  # indices within the batch
     text: np.ndarray
     stances: np.ndarray  # (replications, actors), SUPPORT / ABSTAIN / OBJECT
     adopted: np.ndarray
+    round: int = 1  # the draft within the meeting (calendar.rounds_per_meeting)
 
 
 class PlenaryModel(mesa.Model):
@@ -65,37 +67,50 @@ class PlenaryModel(mesa.Model):
         self.actors = sorted(self.agents, key=lambda a: a.column)
         self.actor_ids = [a.entry.id for a in self.actors]
         self.n_participants = p = sum(1 for e in entries if e.kind == PARTICIPANT)
-        self.electorate = Electorate(
-            n_participants=p,
-            kinds=tuple(e.kind for e in entries),
-            weights={
-                name: np.array([e.weights.get(name, 0.0) for e in entries[:p]])
-                for name in {w for e in entries for w in e.weights}
-            },
-        )
+        self.kinds = tuple(e.kind for e in entries)
+        self.weights = {
+            name: np.array([e.weights.get(name, 0.0) for e in entries[:p]]) for name in {w for e in entries for w in e.weights}
+        }
+        self.electorate = Electorate(n_participants=p, kinds=self.kinds, weights=self.weights)
+        self._electorates: dict[tuple, Electorate] = {}
         self.streams = Streams(scenario.seed, reps, [e.id for e in entries])
-        self._set_parameters(entries)
 
         n = len(reps)
-        prop = scenario.proposal
-        self.status_quo = prop.status_quo
-        self.text = np.full(n, prop.position)
-        self.text_bounds = (min(prop.floor, prop.position), max(prop.floor, prop.position))
+        self.status_quo = scenario.proposal.status_quo
         self.stances = np.zeros((n, len(entries)), dtype=np.int8)
         self.failures = np.zeros(n, dtype=np.int64)
         self.meetings = np.zeros(n, dtype=np.int64)
         self.adopted = np.zeros(n, dtype=bool)
         self.abandoned = np.zeros(n, dtype=bool)
+        self.withdrawn = np.zeros(n, dtype=bool)
         self.active = np.arange(n)
         self.meeting = 0
+        self.polls = 0  # polls held so far (rounds of every meeting)
+        self._set_parameters(entries, scenario)
+        self.text = np.full(n, scenario.proposal.position)
+        # observers with patience walk out; gone[r, j]: actor j has left in replication r
+        self.patience = np.array([np.nan if e.patience is None else e.patience for e in entries])
+        self.gone = np.zeros((n, len(entries)), dtype=bool) if np.isfinite(self.patience).any() else None
+        self.exit_meeting = np.zeros((n, len(entries)), dtype=np.int64) if self.gone is not None else None
+        if self.gone is not None and self.lobby_pull is not None and self.positions.shape[0] == 1:
+            self.positions = np.repeat(self.positions, n, axis=0)  # lobbies differ by replication once someone leaves
+        joined = np.array([np.nan if e.joined is None else e.joined for e in entries])
+        left = np.array([np.nan if e.left is None else e.left for e in entries])
+        self.membership = (joined, left) if np.isfinite(joined).any() or np.isfinite(left).any() else None
+        self.events = _events_by_meeting(scenario)
+        self.chair = CHAIRS[scenario.chair.strategy if scenario.chair else "toward_objectors"](self)
         # per-actor tallies over every failed decision, for the blockers table
         self.objections = np.zeros(len(entries), dtype=np.int64)
         self.pivotal = np.zeros(len(entries), dtype=np.int64)
         self.failed_decisions = 0
 
-    def _set_parameters(self, entries) -> None:
-        dyn = self.dynamics
+    def _set_parameters(self, entries, scenario: Scenario, keep_positions: bool = False) -> None:
+        """Every array the dynamics read, from the scenario's values (again after an event changes them)."""
+        dyn = self.dynamics = scenario.dynamics
         p = self.n_participants
+        prop = scenario.proposal
+        self.text_bounds = (min(prop.floor, prop.position), max(prop.floor, prop.position))
+        self.direction = np.sign(prop.position - prop.status_quo)
         x0 = np.array([e.position for e in entries])
         if dyn.position_noise > 0:
             # per-replication jitter of initial positions: how unsure the coding of positions is
@@ -103,16 +118,20 @@ class PlenaryModel(mesa.Model):
             x0 = np.clip(x0 + dyn.position_noise * jitter, 0.0, 1.0)
         else:
             x0 = x0[None, :]
-        self.positions = x0.copy()
+        if not keep_positions:
+            self.positions = x0.copy()
         self.salience = np.array([e.salience for e in entries])
         self.reluctance = dyn.reluctance + np.array([e.reluctance for e in entries])
+        red = np.array([np.nan if e.reservation is None else e.reservation for e in entries])
+        self.red_line = red if np.isfinite(red).any() else None
 
-        stub = np.clip(dyn.stubbornness_scale * np.array([e.stubbornness for e in entries[:p]]), 0.0, 1.0)
+        stub = held_view(np.array([e.stubbornness for e in entries[:p]]), dyn.stubbornness_scale)
         self.susceptibility = 1.0 - stub
         self.influence_matrix = _ally_matrix(entries[:p])
         self.anchor = stub * x0[:, :p]
 
         strength = np.array([e.lobbying for e in entries[p:]])
+        self.lobby_strength = strength
         if self.strategy.lobbies and dyn.lobbying > 0 and strength.sum() > 0:
             self.lobby_weights = strength / strength.sum()
             self.lobby_pull = np.minimum(1.0, dyn.lobbying * strength.sum() * (1.0 - stub))
@@ -127,22 +146,45 @@ class PlenaryModel(mesa.Model):
             self.running = False
             return
         self.meeting += 1
+        if self.meeting in self.events:
+            self._apply_events(self.events[self.meeting], rows)
+            rows = self.active
+            if rows.size == 0:
+                self.running = False
+                return
         for phase in self.strategy.phases:
             phase(self, rows)
-        stances = self.strategy.stances(self, rows, self.meeting)
-        passed = self.rule.passes(stances, self.electorate)
-        self.stances[rows] = stances
-        self.meetings[rows] = self.meeting
-        self._tally_blockers(stances[~passed])
-        if self.record:
-            self.history.append(Meeting(self.meeting, rows, self.text[rows].copy(), stances, passed))
+        rounds = self.spec.calendar.rounds_per_meeting
+        members = self.members_now()
+        open_rows = rows
+        for round_ in range(rounds):
+            if self.strategy.drafts:
+                self.chair.draft(self, open_rows, round_)
+            poll = self.meeting if rounds == 1 else (self.meeting - 1) * rounds + round_ + 1
+            stances = self.strategy.stances(self, open_rows, poll)
+            if self.gone is not None:
+                stances[self.gone[open_rows]] = ABSTAIN  # who walked out takes no side
+            if members is not None:
+                stances[:, ~members] = ABSTAIN  # nor does a non-member
+            passed = self.decide(stances, members)
+            self.polls += 1
+            self.stances[open_rows] = stances
+            self.meetings[open_rows] = self.meeting
+            self._tally_blockers(stances[~passed], members)
+            if self.record:
+                self.history.append(Meeting(self.meeting, open_rows, self.text[open_rows].copy(), stances, passed, round_ + 1))
+            self.adopted[open_rows[passed]] = True
+            open_rows = open_rows[~passed]
+            if open_rows.size == 0:
+                break
 
-        self.adopted[rows[passed]] = True
-        failed = rows[~passed]
+        failed = open_rows
         self.failures[failed] += 1
         limit = self.spec.proposal.abandon_after
         if limit is not None:
             self.abandoned[failed[self.failures[failed] >= limit]] = True
+        if self.gone is not None:
+            self._walk_out(failed)
         self.active = rows[~(self.adopted[rows] | self.abandoned[rows])]
         if self.active.size == 0 or self.meeting >= self.spec.calendar.horizon:
             self.running = False
@@ -151,53 +193,112 @@ class PlenaryModel(mesa.Model):
         """Positions of these replications; one shared row when positions do not vary by replication."""
         return self.positions[rows] if self.positions.shape[0] > 1 else self.positions
 
-    def chair_amends(self, rows: np.ndarray) -> None:
-        """After a failed meeting the chair moves the text toward those who did not support it.
+    def stances_for(self, x, text, noise=None, isolation=None) -> np.ndarray:
+        """Support (1), abstain (0) or object (−1) of actors at positions x on a text, with noise draws ε (None: noise 0).
 
-        The target is the salience-weighted mean position of the objectors
-        (of the abstainers when nobody objected); the text moves a fraction
-        `amendment_step` of the way, never past the reservation point.
+        Shapes broadcast to (..., actors). See Actor.take_stances for the rule.
         """
-        p = self.n_participants  # the chair answers participants' objections, not observers'
-        last = self.stances[rows, :p]
-        x = self.positions_at(rows)[:, :p]
-        sal = self.salience[:p]
-        w = np.where(last == OBJECT, sal, 0.0)
-        none = w.sum(axis=1) == 0
-        if none.any():
-            w[none] = np.where(last[none] == ABSTAIN, sal, 0.0)
-        total = w.sum(axis=1)
-        moving = total > 0
-        target = (w * x).sum(axis=1)[moving] / total[moving]
-        r = rows[moving]
-        step = self.dynamics.amendment_step
-        self.text[r] = np.clip(self.text[r] + step * (target - self.text[r]), *self.text_bounds)
+        gain = np.abs(self.status_quo - x) - np.abs(text - x)
+        if noise is not None:
+            gain = gain + self.dynamics.noise * noise
+        d = self.salience * gain
+        out = (d > self.dynamics.reluctance).view(np.int8) - (d < -self.objection_threshold(isolation)).view(np.int8)
+        if self.red_line is not None:
+            # a red line: the text is on the status-quo side of it, so the actor objects whatever its gain
+            out = np.where(self.direction * (text - self.red_line) < 0, np.int8(OBJECT), out)
+        return out
 
-    def _tally_blockers(self, failed: np.ndarray) -> None:
+    def objection_threshold(self, isolation=None):
+        """How bad a text must be before an actor objects: its reluctance, plus acquiescence pressure on participants."""
+        dyn = self.dynamics
+        if not (dyn.acquiescence_isolation or dyn.acquiescence_time):
+            return self.reluctance
+        extra = np.zeros(len(self.reluctance))
+        extra[: self.n_participants] = dyn.acquiescence_time * (self.meeting - 1) / self.spec.calendar.meetings_per_year
+        if isolation is not None:
+            extra = extra + dyn.acquiescence_isolation * isolation
+        return self.reluctance + extra
+
+    def isolation(self, rows: np.ndarray):
+        """Per replication and participant, 1 − the share of the other participants who objected at the last poll."""
+        if not self.dynamics.acquiescence_isolation or self.polls == 0:
+            return None
+        p = self.n_participants
+        objected = self.stances[rows, :p] == OBJECT
+        others = objected.sum(axis=1, keepdims=True) - objected
+        out = np.zeros((len(rows), len(self.reluctance)))
+        out[:, :p] = 1.0 - others / max(p - 1, 1)
+        return out
+
+    def members_now(self) -> np.ndarray | None:
+        """Who is a member at this meeting (by calendar year), or None when everybody is."""
+        if self.membership is None:
+            return None
+        year = self.spec.calendar.year(max(self.meeting, 1))
+        joined, left = self.membership
+        return ~((joined > year) | (left <= year))  # NaN compares False: no limit
+
+    def decide(self, stances: np.ndarray, members: np.ndarray | None = None) -> np.ndarray:
+        """The rule on these stance profiles; only members' stances count, and only members make up the electorate."""
+        if members is None or members.all():
+            return self.rule.passes(stances, self.electorate)
+        return self.rule.passes(stances[:, members], self._electorate_of(members))
+
+    def _electorate_of(self, members: np.ndarray) -> Electorate:
+        key = tuple(members)
+        if key not in self._electorates:
+            p = self.n_participants
+            self._electorates[key] = Electorate(
+                n_participants=int(members[:p].sum()),
+                kinds=tuple(k for k, m in zip(self.kinds, members) if m),
+                weights={name: w[members[:p]] for name, w in self.weights.items()},
+            )
+        return self._electorates[key]
+
+    def _walk_out(self, failed: np.ndarray) -> None:
+        """Observers whose patience is spent by these failed meetings leave, for good."""
+        leaving = (self.failures[failed, None] >= self.patience[None, :]) & ~self.gone[failed]
+        if leaving.any():
+            self.gone[failed] |= leaving
+            self.exit_meeting[failed] = np.where(leaving, self.meeting, self.exit_meeting[failed])
+
+    def _apply_events(self, events, rows: np.ndarray) -> None:
+        """What happens to the process at this meeting, before anyone speaks: a new rule, new values, a withdrawal."""
+        for event in events:
+            if event.withdraw:
+                self.abandoned[rows] = self.withdrawn[rows] = True
+                self.active = rows[:0]
+                return
+            if event.rule is not None:
+                self.rule = event.rule
+                continue
+            from kpsim.scenario.paths import resolve_path, with_values
+
+            paths = list(event.set)
+            keys = [resolve_path(self.spec, path)[0] for path in paths]
+            self.spec = with_values(self.spec, keys, [event.set[path] for path in paths])
+            entries = sorted(self.spec.actors, key=lambda a: a.kind != PARTICIPANT)
+            moved = [self.actor_ids.index(k[1] if isinstance(k[1], str) else entries[k[1]].id) for k in keys if k[0] == "actors" and k[-1] == "position"]
+            current = self.positions.copy()
+            self._set_parameters(entries, self.spec, keep_positions=True)
+            self.positions = current
+            for j in moved:
+                self.positions[:, j] = entries[j].position
+            for agent, entry in zip(self.actors, entries):
+                agent.entry = entry
+
+    def _tally_blockers(self, failed: np.ndarray, members: np.ndarray | None = None) -> None:
         """Who objected at each failed decision, and whose objection alone sank the text."""
         if failed.size == 0:
             return
         self.failed_decisions += len(failed)
         objecting = failed == OBJECT
         self.objections += objecting.sum(axis=0)
-        if self.rule.anonymous:
-            # only counts matter: withdrawing any one participant's objection is the same trial
-            p = self.n_participants
-            rows = np.flatnonzero(objecting[:, :p].any(axis=1))
-            trial = failed[rows]
-            trial[np.arange(len(rows)), objecting[rows, :p].argmax(axis=1)] = ABSTAIN
-            passes = rows[self.rule.passes(trial, self.electorate)]
-            self.pivotal[:p] += objecting[passes, :p].sum(axis=0)
-            return
-        # an objector can be pivotal only where withdrawing every objection would pass the text
-        relaxed = np.where(objecting, ABSTAIN, failed).astype(np.int8)
-        rows, cols = np.nonzero(objecting & self.rule.passes(relaxed, self.electorate)[:, None])
-        if rows.size == 0:
-            return
-        trial = failed[rows]
-        trial[np.arange(len(rows)), cols] = ABSTAIN
-        passes = self.rule.passes(trial, self.electorate)
-        self.pivotal += np.bincount(cols[passes], minlength=failed.shape[1])
+        if members is not None and not members.all():
+            pivotal = _pivotal(failed[:, members], objecting[:, members], self.rule, self._electorate_of(members))
+            self.pivotal[members] += pivotal
+        else:
+            self.pivotal += _pivotal(failed, objecting, self.rule, self.electorate)
 
     # ---------------------------------------------------------------- outcomes
 
@@ -216,6 +317,53 @@ class PlenaryModel(mesa.Model):
         while self.running:
             self.step()
         return self
+
+
+def _pivotal(failed: np.ndarray, objecting: np.ndarray, rule, electorate: Electorate) -> np.ndarray:
+    """Per column: at how many of these failed decisions withdrawing that one objection would have passed the text."""
+    out = np.zeros(failed.shape[1], dtype=np.int64)
+    p = electorate.n_participants
+    if rule.anonymous:
+        # only counts matter: withdrawing any one participant's objection is the same trial
+        rows = np.flatnonzero(objecting[:, :p].any(axis=1))
+        trial = failed[rows]
+        trial[np.arange(len(rows)), objecting[rows, :p].argmax(axis=1)] = ABSTAIN
+        passes = rows[rule.passes(trial, electorate)]
+        out[:p] += objecting[passes, :p].sum(axis=0)
+        return out
+    # an objector can be pivotal only where withdrawing every objection would pass the text
+    relaxed = np.where(objecting, ABSTAIN, failed).astype(np.int8)
+    rows, cols = np.nonzero(objecting & rule.passes(relaxed, electorate)[:, None])
+    if rows.size == 0:
+        return out
+    trial = failed[rows]
+    trial[np.arange(len(rows)), cols] = ABSTAIN
+    passes = rule.passes(trial, electorate)
+    return out + np.bincount(cols[passes], minlength=failed.shape[1])
+
+
+def held_view(stubbornness: np.ndarray, scale: float) -> np.ndarray:
+    """Each participant's weight on its own initial view: its stubbornness with the odds scaled by `scale`.
+
+    s' = k·s / (k·s + 1 − s): any k > 0 keeps s' strictly between 0 and 1
+    where s is, so no value of the calibrated scale can switch influence or
+    lobbying off for everybody (a scale that multiplied s and clipped at 1 did).
+    k = 1 leaves the coded stubbornness exactly as written.
+    """
+    if scale == 1:
+        return stubbornness
+    return scale * stubbornness / (scale * stubbornness + (1.0 - stubbornness))
+
+
+def _events_by_meeting(scenario: Scenario) -> dict[int, list]:
+    if not getattr(scenario, "events", None):
+        return {}
+    from kpsim.scenario.events import event_meeting
+
+    out: dict[int, list] = {}
+    for event in scenario.events:
+        out.setdefault(event_meeting(event, scenario.calendar), []).append(event)
+    return out
 
 
 def _ally_matrix(participants) -> np.ndarray:

@@ -33,12 +33,21 @@ class ActorEntry(Strict):
     stubbornness: Unit = 0.5
     reluctance: NonNeg = 0.0
     lobbying: Unit = 0.0
+    reservation: Unit | None = None  # its red line: it objects to any text on the status-quo side of it
+    patience: Annotated[int, Field(ge=1)] | None = None  # an observer leaves after this many failed meetings in a row
+    joined: float | None = None  # a member (it votes) at meetings whose year lies in [joined, left)
+    left: float | None = None
     note: str | None = None
 
     @model_validator(mode="after")
-    def _lobbying_only_for_observers(self):
+    def _observers_only(self):
+        observers = f"kind {', '.join(OBSERVER_KINDS[:-1])} or {OBSERVER_KINDS[-1]}"
         if self.kind == PARTICIPANT and self.lobbying:
-            raise ValueError(f"lobbying is for observers only (kind {', '.join(OBSERVER_KINDS[:-1])} or {OBSERVER_KINDS[-1]})")
+            raise ValueError(f"lobbying is for observers only ({observers})")
+        if self.kind == PARTICIPANT and self.patience is not None:
+            raise ValueError(f"patience is for observers only ({observers}): participants do not walk out")
+        if self.joined is not None and self.left is not None and self.left <= self.joined:
+            raise ValueError(f"left = {self.left:g} must come after joined = {self.joined:g}")
         return self
 
 
@@ -71,6 +80,19 @@ class Calendar(Strict):
     meetings_per_year: Annotated[float, Field(gt=0)] = 2.0
     horizon: Annotated[int, Field(ge=1, le=100_000)] = 28
     start_year: float | None = None
+    rounds_per_meeting: Annotated[int, Field(ge=1, le=100)] = 1  # drafts put to the vote within one meeting
+
+    def year(self, meeting: int) -> float | None:
+        """The calendar year of a meeting: start_year + (meeting − 1) / meetings_per_year."""
+        return None if self.start_year is None else self.start_year + (meeting - 1) / self.meetings_per_year
+
+
+class Chair(Strict):
+    """Who chairs and how: `toward_objectors` moves a failed text toward those who objected (an anonymous chair);
+    `setter` puts to the vote the text within the mandate that the chair expects to serve it best (Romer–Rosenthal)."""
+
+    actor: str | None = None
+    strategy: Literal["toward_objectors", "setter"] = "toward_objectors"
 
 
 class Dynamics(Strict):
@@ -80,8 +102,10 @@ class Dynamics(Strict):
     reluctance: NonNeg = 0.05
     amendment_step: Unit = 0.2
     lobbying: NonNeg = 0.1
-    stubbornness_scale: NonNeg = 1.0
+    stubbornness_scale: NonNeg = 1.0  # multiplies every actor's odds of holding its view (never clips to 1)
     position_noise: NonNeg = 0.0
+    acquiescence_isolation: NonNeg = 0.0  # extra cost of objecting when few others object
+    acquiescence_time: NonNeg = 0.0  # extra cost of objecting per year since tabling
 
 
 class Target(Strict):
@@ -122,6 +146,7 @@ class Scenario(Strict):
     actors: list[ActorEntry] = Field(min_length=1)
     proposal: Proposal
     calendar: Calendar = Calendar()
+    chair: Chair | None = None
     dynamics: Dynamics = Dynamics()
     rules: list[AnyRule] = Field(min_length=1)
     replications: Annotated[int, Field(ge=1, le=100_000_000)] = 1000
@@ -149,6 +174,14 @@ class Scenario(Strict):
             out.append((("actors",), "— at least one actor must be of kind participant"))
         if self.proposal.proposer is not None and self.proposal.proposer not in ids:
             out.append((("proposal", "proposer"), f"= {self.proposal.proposer!r} — not an actor id"))
+        if self.chair is not None and self.chair.actor is not None and self.chair.actor not in ids:
+            out.append((("chair", "actor"), f"= {self.chair.actor!r} — not an actor id"))
+        if self.chair is not None and self.chair.strategy == "setter" and self.chair.actor is None:
+            out.append((("chair", "strategy"), "= 'setter' — a setter chair needs an actor (chair: {actor: <id>, strategy: setter})"))
+        for i, a in enumerate(self.actors):
+            for field in ("joined", "left"):
+                if getattr(a, field) is not None and self.calendar.start_year is None:
+                    out.append((("actors", i, field), "— membership years need calendar.start_year"))
         labels = [r.label for r in self.rules]
         if self.record is not None and self.record.rule not in labels:
             out.append((("record", "rule"), f"= {self.record.rule!r} — must be one of the scenario's rules: {', '.join(labels)}"))

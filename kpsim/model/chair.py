@@ -1,0 +1,122 @@
+"""The chair: who drafts the text put to the vote, meeting after meeting and round after round.
+
+Two strategies, named by the scenario's `chair.strategy`:
+
+- `toward_objectors` (the default, and kpsim's first chair): after a failed
+  poll the text moves a fraction `amendment_step` of the way toward the
+  salience-weighted mean position of those who objected (of the abstainers
+  when nobody objected), never past the mandate (the proposal's reservation).
+- `setter`: an actor chairs and, at the first round of every meeting, puts to
+  the vote the text within the mandate that maximises its expected utility,
+  P(pass | t)·u(t) + (1 − P(pass | t))·u(status quo), with u(t) = −|t − x_chair|
+  (Romer–Rosenthal's agenda setter; Crombez for qualified majorities). P comes
+  from the same stance rule the actors use, with the positions, saliences,
+  reluctances and red lines the chair knows; it leaves out what no chair can
+  know in advance (this replication's noise, and how isolated each holdout
+  will feel). At noise 0, P is 0 or 1 and the chair tables the best text the
+  rule passes; under a q-majority that is the pivotal voter's, not every
+  objector's. Where positions differ by replication (position noise, or
+  observers that walked out), the chair plans on their mean.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import ndtri
+
+from kpsim.rules import ABSTAIN, OBJECT
+
+GRID = 101  # candidate texts evenly spread over the mandate
+DRAWS = 48  # noise draws per actor that estimate P(pass | text)
+
+
+class ObjectorChair:
+    """An anonymous chair that answers the last poll's objections."""
+
+    def __init__(self, model):
+        pass
+
+    @staticmethod
+    def draft(model, rows: np.ndarray, round_: int) -> None:
+        """Amend after a failed poll: from the second meeting on, and in every later round of a meeting."""
+        if model.meeting > 1 or round_ > 0:
+            amend_toward_objectors(model, rows)
+
+
+def amend_toward_objectors(model, rows: np.ndarray) -> None:
+    """Move the text toward those who did not support it at the last poll.
+
+    The target is the salience-weighted mean position of the objectors (of
+    the abstainers when nobody objected); the text moves a fraction
+    `amendment_step` of the way, never past the mandate.
+    """
+    p = model.n_participants  # the chair answers participants' objections, not observers'
+    last = model.stances[rows, :p]
+    x = model.positions_at(rows)[:, :p]
+    sal = model.salience[:p]
+    w = np.where(last == OBJECT, sal, 0.0)
+    none = w.sum(axis=1) == 0
+    if none.any():
+        w[none] = np.where(last[none] == ABSTAIN, sal, 0.0)
+    total = w.sum(axis=1)
+    moving = total > 0
+    target = (w * x).sum(axis=1)[moving] / total[moving]
+    r = rows[moving]
+    step = model.dynamics.amendment_step
+    model.text[r] = np.clip(model.text[r] + step * (target - model.text[r]), *model.text_bounds)
+
+
+class SetterChair:
+    """An actor who tables, at each meeting, the text it expects to serve it best."""
+
+    def __init__(self, model):
+        self.column = model.actor_ids.index(model.spec.chair.actor)
+        n = len(model.actor_ids)
+        # fixed draws (a Latin hypercube of normal quantiles, keyed by the seed): the chair's planning never
+        # consumes the replications' own streams, so rule comparisons stay paired
+        rng = np.random.default_rng([model.spec.seed, 0x5E77E5])
+        ranks = np.argsort(rng.random((DRAWS, n)), axis=0)
+        self.draws = ndtri((ranks + 0.5) / DRAWS)
+
+    def draft(self, model, rows: np.ndarray, round_: int) -> None:
+        if round_ > 0:
+            return  # a later round re-polls the same text: the chair learns nothing it did not know
+        x = model.positions_at(rows)
+        x = x[0] if x.shape[0] == 1 else x.mean(axis=0)
+        model.text[rows] = self.best_text(model, x)
+
+    def candidates(self, model, x: np.ndarray) -> np.ndarray:
+        """The mandate on a grid and, at noise 0, every text at which some actor's stance changes (the exact setter texts)."""
+        lo, hi = model.text_bounds
+        texts = [np.linspace(lo, hi, GRID)]
+        if model.dynamics.noise == 0:
+            reach = np.abs(model.status_quo - x)
+            sal = np.maximum(model.salience, 1e-12)
+            # the gain g(t) = |q − x| − |t − x| crosses c where |t − x| = |q − x| − c: support above r/σ, object below −ρ/σ
+            for c in (model.dynamics.reluctance / sal, -model.objection_threshold() / sal):
+                r = reach - c
+                ok = r >= 0
+                for edge in (x[ok] + r[ok], x[ok] - r[ok]):
+                    texts += [edge - 1e-9, edge, edge + 1e-9]  # either side of the edge, whatever the rounding
+            if model.red_line is not None:
+                texts.append(model.red_line[~np.isnan(model.red_line)])
+        t = np.concatenate(texts)
+        return np.unique(t[(t >= lo) & (t <= hi)])
+
+    def best_text(self, model, x: np.ndarray) -> float:
+        t = self.candidates(model, x)
+        chair_x = x[self.column]
+        # order by the chair's own liking, so that among equals it tables the text it likes best
+        t = t[np.argsort(np.abs(t - chair_x), kind="stable")]
+        draws = self.draws if model.dynamics.noise > 0 else self.draws[:1] * 0.0
+        profiles = model.stances_for(x[None, None, :], t[:, None, None], draws[None, :, :])  # (texts, draws, actors)
+        profiles = profiles.reshape(-1, profiles.shape[-1])
+        members = model.members_now()
+        passed = model.decide(profiles, members).reshape(len(t), len(draws))
+        p = passed.mean(axis=1)
+        utility = -np.abs(t - chair_x)
+        expected = p * utility + (1 - p) * -abs(model.status_quo - chair_x)
+        return float(t[np.argmax(expected)])
+
+
+CHAIRS = {"toward_objectors": ObjectorChair, "setter": SetterChair}
