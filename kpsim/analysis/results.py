@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 # imported for the tables they register in the outputs registry
-from kpsim.analysis import blockers, rulepower, survival, thresholds  # noqa: F401
+from kpsim.analysis import blockers, exits, rulepower, survival, thresholds  # noqa: F401
 from kpsim.analysis.outputs import CHARTS, build_tables
 from kpsim.atomic import atomic_dir
 from kpsim.errors import InputError
@@ -27,6 +27,7 @@ from kpsim.scenario.schema import Scenario
 
 RESULT_FILES = ("runs.csv", "summary.csv", "blockers.csv", "scenario.yaml", "meta.json")
 RUN_COLUMNS = ["rule", "replication", "adopted", "abandoned", "censored", "meetings", "surviving_share", "n_objectors", "objectors"]
+OPTIONAL_RUN_COLUMNS = ["withdrawn", "exits"]  # where the scenario has withdrawal events, observers with patience
 
 
 def new_run_dir(scenario_name: str, root: Path = Path("results")) -> Path:
@@ -107,7 +108,10 @@ class Results:
             raise InputError(f"{folder}: not a complete results folder — missing {', '.join(missing)} (expected {', '.join(RESULT_FILES)})")
         try:
             meta = json.loads((folder / "meta.json").read_text())
-            runs = pd.read_csv(folder / "runs.csv", usecols=RUN_COLUMNS)
+            runs = pd.read_csv(folder / "runs.csv", usecols=lambda c: c in RUN_COLUMNS or c in OPTIONAL_RUN_COLUMNS)
+            missing = [c for c in RUN_COLUMNS if c not in runs]
+            if missing:
+                raise ValueError(f"runs.csv has no column {', '.join(missing)}")
             summary = pd.read_csv(folder / "summary.csv")
             blockers = pd.read_csv(folder / "blockers.csv", keep_default_na=False, na_values={"objection_rate": [""], "pivotal_rate": [""]})
         except (ValueError, OSError) as exc:

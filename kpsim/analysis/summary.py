@@ -24,7 +24,7 @@ from kpsim.analysis.survival import (
 Z = ndtri(0.975)
 
 
-def _share(k: int, n: int) -> tuple[float, float, float]:
+def wilson(k: int, n: int) -> tuple[float, float, float]:
     """k/n with its Wilson score interval: scipy.stats.binomtest's "wilson", in its arithmetic (see kpsim.survival on why written out)."""
     p = k / n
     denom = 2 * (n + Z**2)
@@ -53,13 +53,13 @@ def summarise(runs: pd.DataFrame, horizon: int, meetings_per_year: float) -> pd.
         s_mean = share.mean() if share.size else math.nan
         s_half = Z * share.std(ddof=1) / math.sqrt(share.size) if share.size > 1 else math.nan
         row = {"rule": rule, "replications": n}
-        row["adopted"], row["adopted_lo"], row["adopted_hi"] = _share(adopted.sum(), n)
+        row["adopted"], row["adopted_lo"], row["adopted_hi"] = wilson(adopted.sum(), n)
         row["median_meetings"], row["median_lo"], row["median_hi"] = _nan(med.value), _nan(med.lower), _nan(med.upper)
         row["mean_meetings"], row["mean_lo"], row["mean_hi"] = rmst, rmst - Z * se, rmst + Z * se
         for key in ("median", "mean"):
             for suffix, src in (("", f"{key}_meetings"), ("_lo", f"{key}_lo"), ("_hi", f"{key}_hi")):
                 row[f"{key}_years{suffix}"] = row[src] / meetings_per_year
-        row["deadlocked_at_horizon"], row["deadlocked_lo"], row["deadlocked_hi"] = _share(at_horizon, n)
+        row["deadlocked_at_horizon"], row["deadlocked_lo"], row["deadlocked_hi"] = wilson(at_horizon, n)
         row["abandoned"] = float(g["abandoned"].mean())
         row["surviving_share"], row["surviving_lo"], row["surviving_hi"] = s_mean, s_mean - s_half, s_mean + s_half
         row["outvoted_at_adoption"] = float(g["n_objectors"].to_numpy()[adopted].mean()) if adopted.any() else math.nan

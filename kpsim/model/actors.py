@@ -73,6 +73,8 @@ class Participant(Actor):
         the members of its bloc by capability. Stubborn actors keep returning
         to their initial view, so blocs converge to a known fixed point.
         """
+        if not model.dynamics.influence:
+            return
         p = model.n_participants
         x = model.positions[:, :p]
         model.positions[:, :p] = model.susceptibility * (x @ model.influence_matrix.T) + model.anchor

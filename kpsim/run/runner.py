@@ -48,6 +48,8 @@ class Batch:
     objections: np.ndarray
     pivotal: np.ndarray
     failed_decisions: int
+    withdrawn: np.ndarray
+    exit_meeting: np.ndarray | None  # (replications, actors): the meeting each observer walked out, 0 if it stayed
 
 
 def simulate_batch(scenario: Scenario, rule: str, start: int, stop: int) -> Batch:
@@ -65,6 +67,8 @@ def simulate_batch(scenario: Scenario, rule: str, start: int, stop: int) -> Batc
         objections=m.objections,
         pivotal=m.pivotal,
         failed_decisions=m.failed_decisions,
+        withdrawn=m.withdrawn,
+        exit_meeting=m.exit_meeting,
     )
 
 
@@ -146,6 +150,11 @@ def _assemble(scenario, rules, first, n, size, batches) -> tuple[pd.DataFrame, p
         objecting = (cat["last_stances"] == OBJECT) & voters  # observers' objections count only where they vote
         objectors = _objector_lists(objecting, ids)
         meetings = cat["meetings"]
+        extra = {}
+        if any(e.withdraw for e in getattr(scenario, "events", None) or ()):
+            extra["withdrawn"] = np.concatenate([b.withdrawn for b in parts])
+        if parts[0].exit_meeting is not None:
+            extra["exits"] = _exit_lists(np.concatenate([b.exit_meeting for b in parts]), ids)
         frames.append(
             pd.DataFrame(
                 {
@@ -160,6 +169,7 @@ def _assemble(scenario, rules, first, n, size, batches) -> tuple[pd.DataFrame, p
                     "surviving_share": np.where(adopted, cat["surviving_share"], np.nan),
                     "n_objectors": objecting.sum(axis=1),
                     "objectors": objectors,
+                    **extra,
                 }
             )
         )
@@ -195,3 +205,13 @@ def _objector_lists(mask: np.ndarray, ids: list[str]) -> np.ndarray:
         dtype=object,
     )
     return names[inverse.ravel()]
+
+
+def _exit_lists(exit_meeting: np.ndarray, ids: list[str]) -> np.ndarray:
+    """'csc@2;gw@5' per row: who walked out, at which meeting ('' if nobody did)."""
+    out = np.full(len(exit_meeting), "", dtype=object)
+    for j in np.flatnonzero(exit_meeting.any(axis=0)):
+        left = exit_meeting[:, j] > 0
+        tag = np.char.add(f"{ids[j]}@", exit_meeting[left, j].astype(str)).astype(object)
+        out[left] = np.where(out[left] == "", tag, out[left] + ";" + tag)
+    return out

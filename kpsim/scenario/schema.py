@@ -104,6 +104,7 @@ class Dynamics(Strict):
     lobbying: NonNeg = 0.1
     stubbornness_scale: NonNeg = 1.0  # multiplies every actor's odds of holding its view (never clips to 1)
     position_noise: NonNeg = 0.0
+    influence: bool = True  # participants move toward their bloc (Friedkin–Johnsen); false: only lobbying moves them
     acquiescence_isolation: NonNeg = 0.0  # extra cost of objecting when few others object
     acquiescence_time: NonNeg = 0.0  # extra cost of objecting per year since tabling
 

@@ -236,3 +236,29 @@ def test_the_stubbornness_scale_never_clips_anybody_to_a_fixed_view():
         assert np.all(held[1:] < 1.0) and np.all(held[1:] > 0.0) and held[0] == 0.0
     assert held_view(s, 1.0) is s  # the coded values, exactly
     np.testing.assert_allclose(held_view(np.array([0.5]), 2.0), [2 / 3])  # odds 1 → 2
+
+
+def test_runs_record_each_exit_and_the_exits_table_counts_them(tmp_path):
+    from kpsim.analysis.compare import compare
+
+    actors = [
+        {"id": "gov", "position": 1.0, "salience": 1.0},
+        {"id": "ind", "kind": "industry", "position": 1.0, "salience": 1.0},
+        {"id": "ngo", "kind": "civil_society", "position": 0.0, "salience": 1.0, "patience": 2},
+    ]
+    sc = Scenario.model_validate(
+        {"name": "exits", "actors": actors, "proposal": {"status_quo": 0.0, "position": 1.0}, "dynamics": QUIET,
+         "calendar": {"horizon": 10}, "rules": [{"rule": "chambers"}, {"rule": "consensus"}], "replications": 50},
+        strict=False,
+    )
+    results = compare(sc, jobs=1)
+    runs = results.runs.set_index("rule")
+    assert (runs.loc["chambers", "exits"] == "ngo@2").all()  # it left after meeting 2 in every replication
+    assert (runs.loc["consensus", "exits"] == "").all()  # consensus passed at once: nobody waited
+    exits = results.tables()["exits.csv"].set_index("rule")
+    assert exits.loc["chambers", "left"] == 1.0 and exits.loc["chambers", "median_exit_meeting"] == 2
+    assert exits.loc["consensus", "left"] == 0.0
+    results.write(tmp_path / "r", charts=False)
+    from kpsim.analysis.results import Results
+
+    assert list(Results.read(tmp_path / "r").runs["exits"].fillna("")) == list(results.runs["exits"])

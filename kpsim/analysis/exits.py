@@ -1,0 +1,47 @@
+"""Observers that walked out: per rule, how often each left (with its 95% interval) and when."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kpsim.analysis.outputs import table
+from kpsim.analysis.summary import wilson
+COLUMNS = ["rule", "observer", "replications", "left", "left_lo", "left_hi", "median_exit_meeting", "first_exit_meeting", "last_exit_meeting"]
+
+
+def exit_meetings(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per (rule, replication, observer that left): runs.csv's `exits` column ('csc@2;gw@5') unpacked."""
+    rows = runs.loc[runs["exits"].fillna("") != "", ["rule", "replication", "exits"]]
+    pairs = rows.assign(exit=rows["exits"].str.split(";")).explode("exit")
+    split = pairs["exit"].str.rsplit("@", n=1, expand=True)
+    return pd.DataFrame({"rule": pairs["rule"].to_numpy(), "observer": split[0].to_numpy(), "meeting": split[1].astype(int).to_numpy()})
+
+
+@table("exits.csv")
+def exits_table(results) -> pd.DataFrame:
+    """Empty unless some observer has `patience` (runs.csv then has an `exits` column)."""
+    runs = results.runs
+    if "exits" not in runs:
+        return pd.DataFrame(columns=COLUMNS)
+    observers = [a.id for a in results.scenario.actors if a.patience is not None]
+    left = exit_meetings(runs)
+    out = []
+    for rule, g in runs.groupby("rule", sort=False):
+        n = len(g)
+        for obs in observers:
+            m = left.loc[(left["rule"] == rule) & (left["observer"] == obs), "meeting"].to_numpy()
+            share, lo, hi = wilson(len(m), n)
+            out.append([rule, obs, n, share, lo, hi, *(
+                (float(np.median(m)), int(m.min()), int(m.max())) if len(m) else (np.nan, np.nan, np.nan)
+            )])
+    return pd.DataFrame(out, columns=COLUMNS)
+
+
+def format_exits(exits: pd.DataFrame) -> str:
+    """One line per rule and observer, for the terminal."""
+    lines = []
+    for r in exits.itertuples(index=False):
+        when = f", median meeting {r.median_exit_meeting:g} (range {r.first_exit_meeting:g}–{r.last_exit_meeting:g})" if r.left > 0 else ""
+        lines.append(f"  {r.rule}: {r.observer} walked out in {r.left:.0%} [{r.left_lo:.0%}, {r.left_hi:.0%}] of replications{when}")
+    return "\n".join(lines)
