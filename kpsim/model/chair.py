@@ -70,7 +70,6 @@ class SetterChair:
     """An actor who tables, at each meeting, the text it expects to serve it best."""
 
     def __init__(self, model):
-        self.column = model.actor_ids.index(model.spec.chair.actor)
         n = len(model.actor_ids)
         # fixed draws (a Latin hypercube of normal quantiles, keyed by the seed): the chair's planning never
         # consumes the replications' own streams, so rule comparisons stay paired
@@ -79,11 +78,15 @@ class SetterChair:
         self.draws = ndtri((ranks + 0.5) / DRAWS)
 
     def draft(self, model, rows: np.ndarray, round_: int) -> None:
+        who = model.spec.chair.actor_in(model.spec.calendar.year(model.meeting))
+        if who is None:  # a year with no chair named: the anonymous chair answers the objections
+            ObjectorChair.draft(model, rows, round_)
+            return
         if round_ > 0:
             return  # a later round re-polls the same text: the chair learns nothing it did not know
         x = model.positions_at(rows)
         x = x[0] if x.shape[0] == 1 else x.mean(axis=0)
-        model.text[rows] = self.best_text(model, x)
+        model.text[rows] = self.best_text(model, x, model.actor_ids.index(who))
 
     def candidates(self, model, x: np.ndarray) -> np.ndarray:
         """The mandate on a grid and, at noise 0, every text at which some actor's stance changes (the exact setter texts)."""
@@ -103,9 +106,10 @@ class SetterChair:
         t = np.concatenate(texts)
         return np.unique(t[(t >= lo) & (t <= hi)])
 
-    def best_text(self, model, x: np.ndarray) -> float:
+    def best_text(self, model, x: np.ndarray, column: int) -> float:
+        """The text the chair in `column` tables, given positions x."""
         t = self.candidates(model, x)
-        chair_x = x[self.column]
+        chair_x = x[column]
         # order by the chair's own liking, so that among equals it tables the text it likes best
         t = t[np.argsort(np.abs(t - chair_x), kind="stable")]
         draws = self.draws if model.dynamics.noise > 0 else self.draws[:1] * 0.0

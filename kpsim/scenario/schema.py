@@ -93,6 +93,14 @@ class Chair(Strict):
 
     actor: str | None = None
     strategy: Literal["toward_objectors", "setter"] = "toward_objectors"
+    # the chair rotates: {year: actor id}, each from that calendar year on (needs calendar.start_year);
+    # before the first listed year, `actor` chairs (or, without one, the anonymous chair moves toward the objectors)
+    by_year: dict[int, str] = Field(default_factory=dict)
+
+    def actor_in(self, year: float | None) -> str | None:
+        """Who chairs in this calendar year."""
+        listed = [y for y in self.by_year if year is not None and y <= year]
+        return self.by_year[max(listed)] if listed else self.actor
 
 
 class Dynamics(Strict):
@@ -177,8 +185,14 @@ class Scenario(Strict):
             out.append((("proposal", "proposer"), f"= {self.proposal.proposer!r} — not an actor id"))
         if self.chair is not None and self.chair.actor is not None and self.chair.actor not in ids:
             out.append((("chair", "actor"), f"= {self.chair.actor!r} — not an actor id"))
-        if self.chair is not None and self.chair.strategy == "setter" and self.chair.actor is None:
-            out.append((("chair", "strategy"), "= 'setter' — a setter chair needs an actor (chair: {actor: <id>, strategy: setter})"))
+        if self.chair is not None:
+            if self.chair.strategy == "setter" and self.chair.actor is None and not self.chair.by_year:
+                out.append((("chair", "strategy"), "= 'setter' — a setter chair needs an actor (chair: {actor: <id>, strategy: setter}) or a by_year schedule"))
+            for year, who in self.chair.by_year.items():
+                if who not in ids:
+                    out.append((("chair", "by_year", year), f"= {who!r} — not an actor id"))
+            if self.chair.by_year and self.calendar.start_year is None:
+                out.append((("chair", "by_year"), "— a chair schedule by year needs calendar.start_year"))
         for i, a in enumerate(self.actors):
             for field in ("joined", "left"):
                 if getattr(a, field) is not None and self.calendar.start_year is None:

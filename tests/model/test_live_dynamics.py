@@ -262,3 +262,18 @@ def test_runs_record_each_exit_and_the_exits_table_counts_them(tmp_path):
     from kpsim.analysis.results import Results
 
     assert list(Results.read(tmp_path / "r").runs["exits"].fillna("")) == list(results.runs["exits"])
+
+
+def test_the_chair_rotates_by_year():
+    """Chairs with different ideals table different texts: the one named for the meeting's year drafts."""
+    actors = [
+        {"id": "hawk", "position": 1.0, "salience": 1.0},
+        {"id": "dove", "position": 0.45, "salience": 1.0},
+        {"id": "veto", "position": 0.3, "salience": 1.0},
+    ]
+    for start, expect in ((2000.0, 0.6), (2001.0, 0.45)):
+        m = plenary(actors, chair={"strategy": "setter", "by_year": {2000: "hawk", 2001: "dove"}}, calendar={"start_year": start})
+        assert m.adopted[0] and m.text[0] == pytest.approx(expect, abs=1e-6)
+    # before the first listed year, and with no default actor, the anonymous chair answers the objections
+    m = plenary(actors, chair={"strategy": "setter", "by_year": {2005: "hawk"}}, calendar={"start_year": 2000.0})
+    assert m.history[0].text[0] == 1.0
