@@ -77,7 +77,7 @@ class Participant(Actor):
             return
         p = model.n_participants
         x = model.positions[:, :p]
-        model.positions[:, :p] = model.susceptibility * (x @ model.influence_matrix.T) + model.anchor
+        model.positions[:, :p] = model.susceptibility * (x @ model.allies_now().T) + model.anchor
 
 
 class Observer(Actor):
@@ -94,12 +94,22 @@ class Observer(Actor):
             return
         p = model.n_participants
         x = model.positions[:, :p]
-        if model.gone is None:
+        gone = None if model.gone is None else model.gone[model.active, p:]
+        if gone is None or not gone.any():
             target = model.positions[:, p:] @ model.lobby_weights
             model.positions[:, :p] = x + model.lobby_pull * (target[:, None] - x)
             return
-        # observers that walked out lobby no more: each replication has its own lobby
-        strength = model.lobby_strength * ~model.gone[:, p:]
+        if model.positions.shape[0] == 1:
+            if (gone == gone[0]).all():  # everyone still open has lost the same observers: one shared lobby
+                gone = gone[:1]
+            else:  # lobbies now differ by replication: positions do too, from here on
+                model.positions = np.repeat(model.positions, len(model.gone), axis=0)
+                x = model.positions[:, :p]
+                gone = model.gone[:, p:]
+        else:
+            gone = model.gone[:, p:]
+        # observers that walked out lobby no more
+        strength = model.lobby_strength * ~gone
         total = strength.sum(axis=1, keepdims=True)
         target = (model.positions[:, p:] * strength).sum(axis=1, keepdims=True) / np.maximum(total, 1e-300)
         pull = np.minimum(1.0, model.dynamics.lobbying * total * model.susceptibility)

@@ -26,8 +26,9 @@ from scipy.special import ndtri
 
 from kpsim.rules import ABSTAIN, OBJECT
 
-GRID = 101  # candidate texts evenly spread over the mandate
-DRAWS = 48  # noise draws per actor that estimate P(pass | text)
+GRID = 61  # candidate texts evenly spread over the mandate
+DRAWS = 32  # noise draws per actor that estimate P(pass | text)
+SAME = 1e-6  # positions that moved less than this since the last draft: the chair's text stands
 
 
 class ObjectorChair:
@@ -79,14 +80,19 @@ class SetterChair:
 
     def draft(self, model, rows: np.ndarray, round_: int) -> None:
         who = model.spec.chair.actor_in(model.spec.calendar.year(model.meeting))
-        if who is None:  # a year with no chair named: the anonymous chair answers the objections
+        if who is None:  # no chair named for this year: the anonymous chair answers the objections
             ObjectorChair.draft(model, rows, round_)
             return
         if round_ > 0:
             return  # a later round re-polls the same text: the chair learns nothing it did not know
         x = model.positions_at(rows)
         x = x[0] if x.shape[0] == 1 else x.mean(axis=0)
-        model.text[rows] = self.best_text(model, x, model.actor_ids.index(who))
+        # what the chair's choice depends on besides the positions; unchanged, with positions within SAME: the same text
+        context = (who, id(model.dynamics), model.text_bounds, model.rule, model.meeting if model.dynamics.acquiescence_time else 0)
+        last = getattr(self, "_last", None)
+        if last is None or last[0] != context or np.abs(last[1] - x).max() > SAME:
+            self._last = (context, x.copy(), self.best_text(model, x, model.actor_ids.index(who)))
+        model.text[rows] = self._last[2]
 
     def candidates(self, model, x: np.ndarray) -> np.ndarray:
         """The mandate on a grid and, at noise 0, every text at which some actor's stance changes (the exact setter texts)."""

@@ -72,7 +72,7 @@ class PlenaryModel(mesa.Model):
             name: np.array([e.weights.get(name, 0.0) for e in entries[:p]]) for name in {w for e in entries for w in e.weights}
         }
         self.electorate = Electorate(n_participants=p, kinds=self.kinds, weights=self.weights)
-        self._electorates: dict[tuple, Electorate] = {}
+        self._electorates: dict[tuple, object] = {}  # electorates and ally matrices by membership
         self.streams = Streams(scenario.seed, reps, [e.id for e in entries])
 
         n = len(reps)
@@ -92,8 +92,6 @@ class PlenaryModel(mesa.Model):
         self.patience = np.array([np.nan if e.patience is None else e.patience for e in entries])
         self.gone = np.zeros((n, len(entries)), dtype=bool) if np.isfinite(self.patience).any() else None
         self.exit_meeting = np.zeros((n, len(entries)), dtype=np.int64) if self.gone is not None else None
-        if self.gone is not None and self.lobby_pull is not None and self.positions.shape[0] == 1:
-            self.positions = np.repeat(self.positions, n, axis=0)  # lobbies differ by replication once someone leaves
         joined = np.array([np.nan if e.joined is None else e.joined for e in entries])
         left = np.array([np.nan if e.left is None else e.left for e in entries])
         self.membership = (joined, left) if np.isfinite(joined).any() or np.isfinite(left).any() else None
@@ -238,6 +236,18 @@ class PlenaryModel(mesa.Model):
         joined, left = self.membership
         return ~((joined > year) | (left <= year))  # NaN compares False: no limit
 
+    def allies_now(self) -> np.ndarray:
+        """The influence matrix among this meeting's members: a participant that has not joined (or has left) pulls nobody."""
+        members = self.members_now()
+        if members is None or members.all():
+            return self.influence_matrix
+        key = ("allies", tuple(members))
+        if key not in self._electorates:
+            p = self.n_participants
+            entries = [a.entry for a in self.actors[:p]]
+            self._electorates[key] = _ally_matrix(entries, members[:p])
+        return self._electorates[key]
+
     def decide(self, stances: np.ndarray, members: np.ndarray | None = None) -> np.ndarray:
         """The rule on these stance profiles; only members' stances count, and only members make up the electorate."""
         if members is None or members.all():
@@ -366,15 +376,15 @@ def _events_by_meeting(scenario: Scenario) -> dict[int, list]:
     return out
 
 
-def _ally_matrix(participants) -> np.ndarray:
-    """Row-stochastic influence: each participant listens to its bloc, weighted by capability."""
+def _ally_matrix(participants, members=None) -> np.ndarray:
+    """Row-stochastic influence: each participant listens to its bloc's members, weighted by capability."""
     n = len(participants)
     w = np.zeros((n, n))
     cap = np.array([max(a.capability, 1e-12) for a in participants])
     for i, a in enumerate(participants):
-        if a.bloc is None:
+        if a.bloc is None or (members is not None and not members[i]):
             w[i, i] = 1.0
             continue
-        allies = [j for j, b in enumerate(participants) if b.bloc == a.bloc]
+        allies = [j for j, b in enumerate(participants) if b.bloc == a.bloc and (members is None or members[j])]
         w[i, allies] = cap[allies] / cap[allies].sum()
     return w

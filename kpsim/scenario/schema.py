@@ -95,7 +95,7 @@ class Chair(Strict):
     strategy: Literal["toward_objectors", "setter"] = "toward_objectors"
     # the chair rotates: {year: actor id}, each from that calendar year on (needs calendar.start_year);
     # before the first listed year, `actor` chairs (or, without one, the anonymous chair moves toward the objectors)
-    by_year: dict[int, str] = Field(default_factory=dict)
+    by_year: dict[int, str | None] = Field(default_factory=dict)  # null: no chair known that year
 
     def actor_in(self, year: float | None) -> str | None:
         """Who chairs in this calendar year."""
@@ -189,7 +189,7 @@ class Scenario(Strict):
             if self.chair.strategy == "setter" and self.chair.actor is None and not self.chair.by_year:
                 out.append((("chair", "strategy"), "= 'setter' — a setter chair needs an actor (chair: {actor: <id>, strategy: setter}) or a by_year schedule"))
             for year, who in self.chair.by_year.items():
-                if who not in ids:
+                if who is not None and who not in ids:
                     out.append((("chair", "by_year", year), f"= {who!r} — not an actor id"))
             if self.chair.by_year and self.calendar.start_year is None:
                 out.append((("chair", "by_year"), "— a chair schedule by year needs calendar.start_year"))
