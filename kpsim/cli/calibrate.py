@@ -43,7 +43,7 @@ def calibrate(cases, reps, candidates, rounds, accept, check_reps, seed, jobs, o
     import pandas as pd
     from tqdm.auto import tqdm
 
-    from kpsim.sweep.calibrate import BOX, check, fit, load_cases, simulate
+    from kpsim.sweep.calibrate import BOX, at_edge, check, fit, load_cases, simulate
 
     paths = list(cases) or sorted(DEFAULT_CASES.glob("*.yaml"))
     loaded = load_cases(paths)
@@ -67,6 +67,8 @@ def calibrate(cases, reps, candidates, rounds, accept, check_reps, seed, jobs, o
     for k, (lo, hi) in BOX.items():
         a, b = result.interval(k)
         click.echo(f"  {k:<20} {params[k]:<8g} 80% of accepted: {a:.3g}–{b:.3g}   (prior {lo:g}–{hi:g})")
+    for warning in at_edge(params):
+        click.echo(f"warning: {warning} — widen the box or read the fit with care", err=True)
     click.echo(f"table: {check_reps} fresh replications per case (seed {seed + 1})\n")
     show = table.assign(
         adopted_within_recorded=table.adopted_within_recorded.map("{:.0%}".format),
