@@ -4,16 +4,14 @@ A point is addressed by dotted paths: `dynamics.<field>`, `proposal.<field>`,
 `calendar.<field>`, `actors.<id>.<field>` and `rules.<name>.<field>`. Each
 point's scenario is rebuilt through the schema, so a value a scenario file
 could not hold is an error (with the file:line of the sweep entry) before
-anything runs.
+anything runs. The paths themselves are read by kpsim.scenario.paths (scenario
+events use them too).
 """
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import math
-import types
-import typing
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,13 +20,10 @@ from pydantic import ValidationError
 
 from kpsim.errors import InputError
 from kpsim.scenario.load import field_message
+from kpsim.scenario.paths import is_whole, leaf_types, resolve_path, with_values
 from kpsim.scenario.schema import Scenario
 from kpsim.scenario.sweepspec import Sweep
 from kpsim.scenario.yamlsource import LDict, line_of
-
-SECTIONS = ("dynamics", "proposal", "calendar")  # path: section.field
-LISTS = ("actors", "rules")  # path: list.<actor id or rule name>.field
-FIXED = {"id", "kind", "rule", "name"}  # identities, not parameters
 
 
 # ---------------------------------------------------------------- the design
@@ -85,7 +80,7 @@ def design(
             unit = qmc.Sobol(d, scramble=True, seed=np.random.default_rng(spec.seed)).random_base2(int(math.log2(n)))
         else:
             unit = qmc.LatinHypercube(d, seed=np.random.default_rng(spec.seed)).random(n)
-        whole = [_is_whole(keys[name][1]) for name in spec.ranges]
+        whole = [is_whole(keys[name][1]) for name in spec.ranges]
         bounds = list(spec.ranges.values())
         sampled = [tuple(_scale(u, b, w) for u, b, w in zip(row, bounds, whole)) for row in unit]
     points = [tuple(g) + s for g in itertools.product(*spec.grid.values()) for s in sampled]
@@ -108,7 +103,7 @@ def design_from_rows(
     base, spec = _as_run(scenario, spec, replications, seed)
     where = _Where(tree)
     keys = _keys(base, spec, where)
-    whole = [_is_whole(keys[name][1]) for name in spec.ranges]
+    whole = [is_whole(keys[name][1]) for name in spec.ranges]
     points = [tuple(int(round(v)) if w else float(v) for v, w in zip(row, whole)) for row in rows]
     names = list(spec.ranges)
     _check_points(base, names, keys, points, spec, where)
@@ -137,9 +132,9 @@ def _keys(base: Scenario, spec: Sweep, where) -> dict:
             if kind == "grid":
                 continue
             low, high = entries[name]
-            if not _leaf_types(keys[name][1].annotation) & {int, float}:
+            if not leaf_types(keys[name][1].annotation) & {int, float}:
                 errors.append(f"{at} — not a number, so it cannot be sampled; list its values under grid")
-            elif _is_whole(keys[name][1]) and not (float(low).is_integer() and float(high).is_integer()):
+            elif is_whole(keys[name][1]) and not (float(low).is_integer() and float(high).is_integer()):
                 errors.append(f"{at} = [{low:g}, {high:g}] — a whole-number field: give whole-number bounds")
     if errors:
         raise InputError(errors)
@@ -159,51 +154,6 @@ class _Where:
         return f"{fname}:{line}: "
 
 
-def resolve_path(base: Scenario, path: str) -> tuple:
-    """The keys of `path` in base.model_dump(), and the pydantic field it names; ValueError if none."""
-    parts = path.split(".")
-    head = parts[0]
-    shapes = "dynamics.<field>, proposal.<field>, calendar.<field>, actors.<id>.<field>, rules.<name>.<field>"
-    if head in SECTIONS and len(parts) == 2:
-        model, keys = type(getattr(base, head)), (head,)
-    elif head in LISTS and len(parts) == 3:
-        items = getattr(base, head)
-        labels = [a.id for a in items] if head == "actors" else [r.label for r in items]
-        if parts[1] not in labels:
-            near = difflib.get_close_matches(parts[1], labels, n=1)
-            hint = f" (did you mean '{near[0]}'?)" if near else ""
-            shown = ", ".join(labels[:12]) + (f", … ({len(labels)} in all)" if len(labels) > 12 else "")
-            raise ValueError(f"no {head[:-1]} named '{parts[1]}'{hint} — {head}: {shown}")
-        i = labels.index(parts[1])
-        model, keys = type(items[i]), (head, i)
-    else:
-        near = difflib.get_close_matches(head, [*SECTIONS, *LISTS], n=1)
-        hint = f" ('{head}': did you mean '{near[0]}'?)" if near and near[0] != head else ""
-        raise ValueError(f"not a sweepable path{hint} — allowed: {shapes}")
-    field = parts[-1]
-    allowed = [f for f in model.model_fields if f not in FIXED]
-    if field not in allowed:
-        near = difflib.get_close_matches(field, allowed, n=1)
-        hint = f" (did you mean '{near[0]}'?)" if near else ""
-        raise ValueError(f"unknown field '{field}'{hint} — allowed: {', '.join(allowed)}")
-    return keys + (field,), model.model_fields[field]
-
-
-def _leaf_types(annotation) -> set:
-    """The plain types behind Annotated[...] and unions: {int}, {float, str}, …"""
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _leaf_types(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        return set().union(*(_leaf_types(a) for a in typing.get_args(annotation)))
-    return {annotation}
-
-
-def _is_whole(field) -> bool:
-    kinds = _leaf_types(field.annotation)
-    return int in kinds and float not in kinds
-
-
 def _scale(u: float, bounds, whole: bool):
     """A unit draw onto [low, high]; whole-number fields get every integer in it with equal chance."""
     low, high = bounds
@@ -212,15 +162,7 @@ def _scale(u: float, bounds, whole: bool):
     return float(low + u * (high - low))
 
 
-def point_scenario(base: Scenario, keys: list[tuple], values: tuple) -> Scenario:
-    """`base` with each field at `keys` set to its value, validated as a scenario file would be."""
-    data = base.model_dump()
-    for key, value in zip(keys, values):
-        node = data
-        for k in key[:-1]:
-            node = node[k]
-        node[key[-1]] = value
-    return Scenario.model_validate(data)
+point_scenario = with_values  # a point's scenario: the base with the point's values set (kpsim.sweep.execute, tests)
 
 
 def _check_points(base, names, keys, points, spec, where) -> None:
