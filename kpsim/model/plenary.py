@@ -31,6 +31,8 @@ from kpsim.model.chair import CHAIRS
 from kpsim.model.dynamics import DYNAMICS
 from kpsim.model.streams import POSITION, Streams
 from kpsim.rules import ABSTAIN, OBJECT, Electorate
+from kpsim.scenario.events import schedule
+from kpsim.scenario.paths import resolve_path, with_values
 from kpsim.scenario.schema import Scenario
 
 
@@ -95,7 +97,7 @@ class PlenaryModel(mesa.Model):
         joined = np.array([np.nan if e.joined is None else e.joined for e in entries])
         left = np.array([np.nan if e.left is None else e.left for e in entries])
         self.membership = (joined, left) if np.isfinite(joined).any() or np.isfinite(left).any() else None
-        self.events = _events_by_meeting(scenario)
+        self.events = schedule(scenario)
         self.chair = CHAIRS[scenario.chair.strategy if scenario.chair else "toward_objectors"](self)
         # per-actor tallies over every failed decision, for the blockers table
         self.objections = np.zeros(len(entries), dtype=np.int64)
@@ -282,13 +284,13 @@ class PlenaryModel(mesa.Model):
             if event.rule is not None:
                 self.rule = event.rule
                 continue
-            from kpsim.scenario.paths import resolve_path, with_values
-
             paths = list(event.set)
             keys = [resolve_path(self.spec, path)[0] for path in paths]
-            self.spec = with_values(self.spec, keys, [event.set[path] for path in paths])
+            # rebuilt without its events, which were checked when the scenario was loaded
+            base = self.spec.model_copy(update={"events": []})
+            self.spec = with_values(base, keys, tuple(event.set[path] for path in paths)).model_copy(update={"events": self.spec.events})
             entries = sorted(self.spec.actors, key=lambda a: a.kind != PARTICIPANT)
-            moved = [self.actor_ids.index(k[1] if isinstance(k[1], str) else entries[k[1]].id) for k in keys if k[0] == "actors" and k[-1] == "position"]
+            moved = [self.actor_ids.index(self.spec.actors[k[1]].id) for k in keys if k[0] == "actors" and k[-1] == "position"]
             current = self.positions.copy()
             self._set_parameters(entries, self.spec, keep_positions=True)
             self.positions = current
@@ -363,17 +365,6 @@ def held_view(stubbornness: np.ndarray, scale: float) -> np.ndarray:
     if scale == 1:
         return stubbornness
     return scale * stubbornness / (scale * stubbornness + (1.0 - stubbornness))
-
-
-def _events_by_meeting(scenario: Scenario) -> dict[int, list]:
-    if not getattr(scenario, "events", None):
-        return {}
-    from kpsim.scenario.events import event_meeting
-
-    out: dict[int, list] = {}
-    for event in scenario.events:
-        out.setdefault(event_meeting(event, scenario.calendar), []).append(event)
-    return out
 
 
 def _ally_matrix(participants, members=None) -> np.ndarray:

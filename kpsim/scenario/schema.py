@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 from kpsim.errors import InputError
 from kpsim.fields import OBSERVER_KINDS, PARTICIPANT, ActorKind, NonNeg, Strict, Unit
 from kpsim.rules import RULES, RuleParams
+from kpsim.scenario.events import Event, event_issues
 from kpsim.scenario.sweepspec import Sweep
 
 
@@ -160,6 +161,7 @@ class Scenario(Strict):
     rules: list[AnyRule] = Field(min_length=1)
     replications: Annotated[int, Field(ge=1, le=100_000_000)] = 1000
     seed: Annotated[int, Field(ge=0)] = 0
+    events: list[Event] = Field(default_factory=list)  # what happens to the process at a meeting or in a year
     record: Record | None = None
     sweep: Sweep | None = None  # what `kpsim sweep` and `kpsim sensitivity` vary
 
@@ -206,7 +208,7 @@ class Scenario(Strict):
             if r.label in labels[:i]:
                 out.append((("rules", i, "name"), f"= {r.label!r} — rule names must be unique (give each a distinct 'name')"))
             out += [(("rules", i, *path), message) for path, message in r.issues(kinds, known)]
-        return out
+        return out + event_issues(self)
 
     def rule(self, label: str):
         for r in self.rules:

@@ -277,3 +277,49 @@ def test_the_chair_rotates_by_year():
     # before the first listed year, and with no default actor, the anonymous chair answers the objections
     m = plenary(actors, chair={"strategy": "setter", "by_year": {2005: "hawk"}}, calendar={"start_year": 2000.0})
     assert m.history[0].text[0] == 1.0
+
+
+# ------------------------------------------------------------------ events
+
+
+def blocked(events, calendar=None):
+    """Two supporters and a veto at 0 that blocks consensus forever, until an event changes something."""
+    data = {
+        "name": "events",
+        "actors": [{"id": "a", "position": 1.0, "salience": 1.0}, {"id": "b", "position": 1.0, "salience": 1.0},
+                   {"id": "veto", "position": 0.0, "salience": 1.0}],
+        "proposal": {"status_quo": 0.0, "position": 1.0},
+        "rules": [{"rule": "consensus"}],
+        "dynamics": QUIET,
+        "calendar": {"horizon": 20, **(calendar or {})},
+        "events": events,
+    }
+    return PlenaryModel(Scenario.model_validate(data, strict=False), replications=3, record=True).run()
+
+
+def test_a_rule_event_changes_how_every_later_meeting_decides():
+    m = blocked([{"at": 3, "rule": {"rule": "simple_majority"}}])
+    assert m.adopted.all() and (m.meetings == 3).all()
+
+
+def test_a_set_event_changes_an_actor_from_that_meeting_on():
+    m = blocked([{"at": 4, "set": {"actors.veto.salience": 0.0}}])
+    assert m.adopted.all() and (m.meetings == 4).all()
+    m = blocked([{"at": 2, "set": {"actors.veto.position": 0.9}}])  # it moves, and the new view is its own
+    assert (m.meetings == 2).all() and m.positions[0, m.actor_ids.index("veto")] == 0.9
+
+
+def test_a_withdrawal_ends_every_open_replication_censored_and_says_so():
+    m = blocked([{"at": 5, "withdraw": True}])
+    assert not m.adopted.any() and m.abandoned.all() and m.withdrawn.all()
+    assert (m.meetings == 4).all()  # withdrawn before meeting 5 decided
+
+
+def test_an_event_by_year_happens_at_the_first_meeting_of_that_year():
+    m = blocked([{"year": 2002, "rule": {"rule": "simple_majority"}}], calendar={"start_year": 2000.0, "meetings_per_year": 2})
+    assert (m.meetings == 5).all()  # 2000, 2000.5, 2001, 2001.5, 2002
+
+
+def test_a_scenario_without_events_runs_as_before():
+    m = blocked([])
+    assert not m.adopted.any() and (m.meetings == 20).all()

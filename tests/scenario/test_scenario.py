@@ -212,7 +212,7 @@ def test_an_unknown_key_does_not_hide_the_other_errors(tmp_path):
     p = write(tmp_path, "seeed: 3\n" + GOOD.replace("salience: 0.5\n", "salience: 1.7\n").replace("q: 2/3}", "q: 2/3, qq: 1}"))
     assert errors_of(p) == [
         f"{p}:1: seeed — unknown field (did you mean 'seed'?) — allowed: name, description, sources, actors, proposal,"
-        " calendar, chair, dynamics, rules, replications, seed, record, sweep",
+        " calendar, chair, dynamics, rules, replications, seed, events, record, sweep",
         f"{p}:8: actors[2].salience = 1.7 — must be between 0 and 1",
-        f"{p}:13: rules[1].qq — unknown field (did you mean 'q'?) — allowed: name, rule, q",
+        f"{p}:13: rules[1].qq — unknown field (did you mean 'q'?) — allowed: name, rule, q, ties",
     ]
