@@ -76,10 +76,12 @@ def test_roster_is_the_sixty_participants_and_three_observers(root):
     sc = load_scenario(root / "scenarios" / "kp" / "definition_reform.yaml")
     kinds = [a.kind for a in sc.actors]
     assert kinds.count("participant") == 60
+    # the roster's three observers, and IMPACT, which the definition reform adds (it left in Dec 2017)
     assert {a.id: a.kind for a in sc.actors if a.kind != "participant"} == {
         "wdc": "industry",
         "kp_csc": "civil_society",
         "adpa": "intergovernmental",
+        "impact": "civil_society",
     }
     production = sum(a.weights.get("production", 0) for a in sc.actors)
     assert production == pytest.approx(1.0, abs=1e-4)  # carat shares of the 2022 world total (119.96 Mct)

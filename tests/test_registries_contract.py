@@ -108,7 +108,8 @@ RULES = [
 @pytest.fixture(scope="module")
 def results(toy_scenario, results_of):
     weights = [{"production": x} for x in (0.5, 0.1, 0.3, 0.1)]
-    sc = toy_scenario(rules=RULES, weights=weights, horizon=8, dynamics={"noise": 0.3}, seed=7)
+    # the civil-society observer walks out after 3 failed meetings, so exits.csv has something to count
+    sc = toy_scenario(rules=RULES, weights=weights, horizon=8, dynamics={"noise": 0.3}, seed=7, changes={"csc": {"patience": 3}})
     return results_of(sc, 60, run_id="registry")
 
 

@@ -43,7 +43,7 @@ def calibrate(cases, reps, candidates, rounds, accept, check_reps, seed, jobs, o
     import pandas as pd
     from tqdm.auto import tqdm
 
-    from kpsim.sweep.calibrate import BOX, at_edge, check, fit, load_cases, simulate
+    from kpsim.sweep.calibrate import BOX, at_edge, check, fit, load_cases, mechanisms_at, simulate, strongest_effects
 
     paths = list(cases) or sorted(DEFAULT_CASES.glob("*.yaml"))
     loaded = load_cases(paths)
@@ -76,6 +76,15 @@ def calibrate(cases, reps, candidates, rounds, accept, check_reps, seed, jobs, o
     )
     click.echo(show.to_string(index=False))
     click.echo(f"\nparameters written to {out}")
+    mech_reps = min(check_reps, 500)
+    click.echo(f"\nmechanisms at the fitted point (each switched off alone; {mech_reps} replications per case and rule, every rule):")
+    strongest = strongest_effects(mechanisms_at(loaded, params, mech_reps, seed + 1, jobs))
+    for r in strongest.itertuples(index=False):
+        median = "" if r.median_change != r.median_change else f"; median {r.median_change:+g} meetings ({r.median_where})"
+        click.echo(f"  {r.mechanism:<16} largest change: adopted {r.adopted_change:+.0%} ({r.adopted_where}){median}")
+    dead = list(strongest.loc[~strongest["acts"], "mechanism"])
+    if dead:
+        click.echo(f"warning: switched off in effect at the fit (no case or rule moves by ≥ 5 points or ≥ 2 meetings): {', '.join(dead)}", err=True)
     if not all(p is not False for p in table["pass"]):
         click.echo("warning: some cases miss their target", err=True)
 

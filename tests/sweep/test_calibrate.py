@@ -23,10 +23,14 @@ def test_calibrate_runs_end_to_end_and_writes_the_parameters(root, tmp_path):
     for case in ("kp_marange", "kp_definition_reform", "kp_asm", "kp_permanent_secretariat", "kp_car_suspension", "kp_car_resumption"):
         assert case in res.output
     assert "pass" in res.output or "FAIL" in res.output
+    # what each mechanism does at the fitted point, over every case and rule
+    assert "mechanisms at the fitted point" in res.output
+    for m in ("influence", "lobbying", "chair_amendment", "acquiescence", "exit"):
+        assert f"  {m} " in res.output
     after = (kp / "calibration.yaml").read_text()
     assert after != before and after.startswith("# Written by `kpsim calibrate`")
     fitted = yaml.safe_load(after)["dynamics"]
-    assert set(fitted) == {"mode", "noise", "reluctance", "amendment_step", "lobbying", "stubbornness_scale"}
+    assert set(fitted) == {"mode", "noise", "reluctance", "amendment_step", "lobbying", "stubbornness_scale", "acquiescence_isolation", "acquiescence_time"}
     # every case now runs with the new parameters: they extend the file
     sc = load_scenario(kp / "marange.yaml")
     assert sc.dynamics.noise == fitted["noise"]
@@ -47,3 +51,15 @@ def test_recorded_windows(root):
 def test_no_cases_is_an_input_error(tmp_path):
     res = CliRunner().invoke(main, ["calibrate", str(tmp_path / "none.yaml")])
     assert res.exit_code == 2 and "file not found" in res.output
+
+
+def test_a_fitted_value_at_an_edge_of_its_box_is_flagged():
+    from kpsim.sweep.calibrate import BOX, at_edge
+
+    inside = {k: (lo + hi) / 2 for k, (lo, hi) in BOX.items()}
+    assert at_edge(inside) == []
+    lo, hi = BOX["noise"]
+    (flag,) = at_edge(inside | {"noise": hi - 0.01 * (hi - lo)})
+    assert flag.startswith("noise = ") and "upper edge" in flag
+    (flag,) = at_edge(inside | {"lobbying": 0.0})
+    assert "lower edge" in flag

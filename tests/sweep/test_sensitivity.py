@@ -118,4 +118,5 @@ def test_default_box_and_its_limits(tmp_path, toy_yaml):
     p.write_text(toy_yaml(**NULL | {"dynamics": {"mode": "agents"}}))
     assert set(ranges_of(load_scenario(p))) == {
         "dynamics.noise", "dynamics.reluctance", "dynamics.amendment_step", "dynamics.lobbying", "dynamics.stubbornness_scale",
+        "dynamics.acquiescence_isolation", "dynamics.acquiescence_time",
     }  # fmt: skip
