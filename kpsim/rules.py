@@ -7,6 +7,14 @@ Rules are vectorised over rows so one call decides a whole batch of
 replications. Everything else kpsim needs to know about a rule (whose votes
 count, its threshold, its yes/no game for the power indices, how a plenary
 would name it) is a hook on its class, so adding a rule is one class here.
+
+Ties are said, not implied: every rule with a threshold, and every chamber, has
+`ties: pass | fail`. A tie is supporters exactly at the threshold (as many as the
+objectors for a simple majority, q × those taking a side otherwise). The defaults
+are what each rule did before (a simple majority fails a tie, "at least q" passes
+one). Counts compare exactly; for float weights "exactly at" is within a relative
+1e-9 of q × the base (the band `_at_least_weight` forgives), so `fail` asks for more
+than the band: a sum rounding put a hair above the threshold is still a tie, and fails.
 """
 
 from __future__ import annotations
@@ -17,11 +25,12 @@ from fractions import Fraction
 from typing import ClassVar, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from kpsim.fields import PARTICIPANT, ActorKind, Strict, Threshold
 
 SUPPORT, ABSTAIN, OBJECT = 1, 0, -1
+Ties = Literal["pass", "fail"]  # supporters exactly at the threshold: enough, or not
 STANCE_NAMES = {SUPPORT: "support", ABSTAIN: "abstain", OBJECT: "object"}
 
 
@@ -65,7 +74,11 @@ class DoubleGame:
 
 @dataclass(frozen=True)
 class ChamberGame:
-    """Wins where every chamber has at least its quota of its members."""
+    """Wins where every chamber has at least its quota, ceil(q * m), of its m members.
+
+    A chamber whose ties fail needs floor(q * m) + 1; Chambers.game gives it here as the
+    "at least" chamber with the same quota for every m up to the number of players.
+    """
 
     chambers: list  # of Chamber
 
@@ -81,6 +94,24 @@ def ceil_share(q, whole: int) -> int:
     """ceil(q * whole), exactly."""
     q = Fraction(q)
     return -(-(q.numerator * whole) // q.denominator)
+
+
+def count_quota(q, whole: int, ties: str) -> int:
+    """The fewest supporters of `whole` voters, all taking a side, that meet q: ceil(q * whole) if a tie
+    passes, floor(q * whole) + 1 if it fails; never below 1 (nothing passes that nobody supports)."""
+    q = Fraction(q)
+    return max(1, ceil_share(q, whole) if ties == "pass" else q.numerator * whole // q.denominator + 1)
+
+
+def _no_sure_failure(cls, ties: str, info: ValidationInfo) -> str:
+    """A threshold of 1 with ties: fail asks for more than everyone taking a side: refused (a field validator)."""
+    bad = [f for f in ("q", "weight_q") if ties == "fail" and info.data.get(f) == 1]
+    if bad:
+        raise ValueError(
+            f"'fail' with {bad[0]} = 1 asks for more than all of those taking a side, which never happens — "
+            "use ties: pass (a threshold of 1 is unanimity of those taking a side)"
+        )
+    return ties
 
 
 # ------------------------------------------------------------------ the rule base class
@@ -118,15 +149,35 @@ class RuleParams(Strict):
         ]
 
     def count_threshold(self) -> Fraction | None:
-        """The q of a rule that counts supporters among those taking a side (consensus: 1); None for any other rule."""
+        """The q of a rule that counts supporters among those taking a side (consensus: 1); None for any other rule.
+
+        Whether supporters exactly at q of those taking a side pass is `tie_rule()`: a simple
+        majority is q = 1/2 with ties failing, and a qualified majority of 1/2 whose ties fail is
+        the same rule. Consensus is q = 1, passing at it (its tie_rule is None: no tie to settle).
+        """
         return None
 
+    def tie_rule(self) -> str | None:
+        """What supporters exactly at the threshold do: "pass" or "fail"; "mixed" where parts of the rule
+        differ (chambers); None for a rule without a threshold tie (consensus, consensus minus k, written procedure)."""
+        return getattr(self, "ties", None)
+
+    def tie_phrase(self) -> str | None:
+        """tie_rule() for people: "a tie passes", "a tie fails"; None for a rule without a threshold tie."""
+        return {"pass": "a tie passes", "fail": "a tie fails", None: None}[self.tie_rule()]
+
     def threshold_label(self) -> str | None:
-        """The threshold as a table shows it ("≥ 2/3", "unanimity"); None for a rule without a count threshold."""
+        """What passes, as a table shows it ("≥ 2/3", "> 1/2", "unanimity"); None for a rule without a count threshold.
+
+        "≥ q" when a tie passes, "> q" when it fails: a simple majority and a qualified majority
+        of 1/2 whose ties fail both read "> 1/2", as they are the same rule.
+        """
         q = self.count_threshold()
         if q is None:
             return None
-        return f"≥ {q}" if q < 1 else "unanimity"
+        if q == 1:
+            return "unanimity"
+        return f"> {q}" if self.tie_rule() == "fail" else f"≥ {q}"
 
     def game(self, n: int) -> CountGame | WeightGame | DoubleGame | ChamberGame | NoGame:
         """The yes/no game among n voters, each taking a side."""
@@ -161,16 +212,35 @@ def _at_least(part, whole, q: Fraction) -> np.ndarray:
     return part * q.denominator >= whole * q.numerator
 
 
+def _above(part, whole, q: Fraction) -> np.ndarray:
+    """part > q * whole, exactly for integer counts: a tie fails."""
+    return part * q.denominator > whole * q.numerator
+
+
+def _meets(part, whole, q: Fraction, ties: str) -> np.ndarray:
+    """The count test of a threshold q: at least q * whole if a tie passes, more than it if a tie fails."""
+    q = Fraction(q)
+    return _at_least(part, whole, q) if ties == "pass" else _above(part, whole, q)
+
+
 def _at_least_weight(part, whole, q: Fraction) -> np.ndarray:
-    """part >= q * whole for float weights, forgiving rounding at the boundary."""
+    """part >= q * whole for float weights, forgiving rounding at the boundary: within a relative 1e-9 below is "at"."""
     return part * q.denominator >= whole * q.numerator - 1e-9 * np.maximum(whole, 1e-300) * q.numerator
 
 
-def _weighted_pass(s, w, q, base):
+def _above_weight(part, whole, q: Fraction) -> np.ndarray:
+    """part > q * whole for float weights by more than the tolerance of _at_least_weight: a tie (in the band) fails."""
+    return part * q.denominator > whole * q.numerator + 1e-9 * np.maximum(whole, 1e-300) * q.numerator
+
+
+def _weighted_pass(s, w, q, base, ties="pass"):
     sup_w = (s == SUPPORT) @ w
     side_w = sup_w + (s == OBJECT) @ w if base == "voting" else np.full(len(s), w.sum())
-    return (sup_w > 0) & _at_least_weight(sup_w, side_w, q)
+    meets = _at_least_weight if ties == "pass" else _above_weight
+    return (sup_w > 0) & meets(sup_w, side_w, Fraction(q))
 
+
+_NO_STRICT_WEIGHT_GAME = "its weight threshold fails a tie (ties: fail); the weight games count 'at least q' only: no indices"
 
 # ------------------------------------------------------------------ rules
 
@@ -210,95 +280,122 @@ class ConsensusMinusK(RuleParams):
 
 @register
 class SimpleMajority(RuleParams):
-    summary = "supporters outnumber objectors among those taking a side"
+    summary = "supporters outnumber objectors among those taking a side (or, with ties: pass, at least equal them)"
     rule: Literal["simple_majority"]
+    ties: Ties = "fail"
 
     def passes(self, stances, electorate):
         sup, obj = _tally(stances[:, : electorate.n_participants])
-        return sup > obj
+        return sup > obj if self.ties == "fail" else (sup > 0) & (sup >= obj)
 
     def count_threshold(self):
-        """q = 1/2, but strict (more than half), so a tie fails."""
+        """q = 1/2; a tie (as many supporting as objecting) fails by default, so the rule is "more than half"."""
         return Fraction(1, 2)
 
-    def threshold_label(self):
-        return "> 1/2"
-
     def game(self, n):
-        return CountGame(n // 2 + 1)
+        return CountGame(count_quota(Fraction(1, 2), n, self.ties))  # n // 2 + 1, or ceil(n / 2) if a tie passes
 
     def phrase(self):
-        return "a simple majority"
+        return "a simple majority" if self.ties == "fail" else "a majority of at least half"
 
 
 @register
 class QualifiedMajority(RuleParams):
-    summary = "supporters are at least q of those taking a side"
+    summary = "supporters are at least q of those taking a side (more than q with ties: fail)"
     rule: Literal["qualified_majority"]
     q: Threshold = "2/3"
+    ties: Ties = "pass"
+
+    _ties_possible = field_validator("ties")(_no_sure_failure)
 
     def passes(self, stances, electorate):
         sup, obj = _tally(stances[:, : electorate.n_participants])
-        return (sup > 0) & _at_least(sup, sup + obj, self.q)
+        return (sup > 0) & _meets(sup, sup + obj, self.q, self.ties)
 
     def count_threshold(self):
         return Fraction(self.q)
 
     def game(self, n):
-        return CountGame(max(1, ceil_share(self.q, n)))
+        return CountGame(count_quota(self.q, n, self.ties))
 
     def phrase(self):
         q = str(self.count_threshold())
+        if self.ties == "fail":  # q < 1
+            share = {"1/2": "half", "2/3": "two-thirds", "3/4": "three-quarters"}.get(q, q)
+            return "a simple majority" if q == "1/2" else f"a majority of more than {share}"
         return {"1": "unanimity", "2/3": "a two-thirds majority", "3/4": "a three-quarters majority"}.get(q, f"a {q} majority")
 
 
 @register
 class WeightedMajority(RuleParams):
-    summary = "supporters hold at least q of a named weight (of those taking a side, or of all participants)"
+    summary = "supporters hold at least q of a named weight (of those taking a side, or of all participants; more than q with ties: fail)"
     anonymous = False
     rule: Literal["weighted_majority"]
     weight: str
     q: Threshold = "1/2"
     base: Literal["voting", "all"] = "voting"
+    ties: Ties = "pass"  # a weight within a relative 1e-9 of q × the base is a tie
+
+    _ties_possible = field_validator("ties")(_no_sure_failure)
 
     def passes(self, stances, electorate):
         s = stances[:, : electorate.n_participants]
-        return _weighted_pass(s, electorate.weights[self.weight], self.q, self.base)
+        return _weighted_pass(s, electorate.weights[self.weight], self.q, self.base, self.ties)
 
     def weight_names(self):
         return [self.weight]
 
     def game(self, n):
+        if self.ties == "fail":
+            return NoGame(_NO_STRICT_WEIGHT_GAME)
         return WeightGame(self.weight, Fraction(self.q))
 
 
 @register
 class DoubleMajority(RuleParams):
-    summary = "both a count threshold q and a weight threshold weight_q are met"
+    summary = "both a count threshold q and a weight threshold weight_q are met (ties: for both)"
     anonymous = False
     rule: Literal["double_majority"]
     q: Threshold = "1/2"
     weight: str
     weight_q: Threshold = "1/2"
     base: Literal["voting", "all"] = "voting"
+    ties: Ties = "pass"  # for the count threshold and the weight threshold alike
+
+    _ties_possible = field_validator("ties")(_no_sure_failure)
 
     def passes(self, stances, electorate):
         s = stances[:, : electorate.n_participants]
         sup, obj = _tally(s)
-        count_ok = (sup > 0) & _at_least(sup, sup + obj, self.q)
-        return count_ok & _weighted_pass(s, electorate.weights[self.weight], self.weight_q, self.base)
+        count_ok = (sup > 0) & _meets(sup, sup + obj, self.q, self.ties)
+        return count_ok & _weighted_pass(s, electorate.weights[self.weight], self.weight_q, self.base, self.ties)
 
     def weight_names(self):
         return [self.weight]
 
     def game(self, n):
-        return DoubleGame(max(1, ceil_share(self.q, n)), self.weight, Fraction(self.weight_q))
+        if self.ties == "fail":
+            return NoGame(_NO_STRICT_WEIGHT_GAME)
+        return DoubleGame(count_quota(self.q, n, "pass"), self.weight, Fraction(self.weight_q))
 
 
 class Chamber(Strict):
     name: str
     kinds: list[ActorKind] = Field(min_length=1)
     q: Threshold = "1/2"
+    ties: Ties = "pass"
+
+    _ties_possible = field_validator("ties")(_no_sure_failure)
+
+    def approves(self, sup, obj) -> np.ndarray:
+        """Its members' verdict: q of those taking a side (more than q if a tie fails); nobody taking a side never blocks."""
+        if self.ties == "pass":
+            return _at_least(sup, sup + obj, self.q)  # 0 >= 0 where nobody takes a side
+        return (sup + obj == 0) | _above(sup, sup + obj, self.q)
+
+    def quota(self, m: int) -> int:
+        """Supporters it needs of m members, all taking a side."""
+        return count_quota(self.q, m, self.ties)
 
 
 def _default_chambers():
@@ -313,7 +410,7 @@ def _default_chambers():
 class Chambers(RuleParams):
     summary = (
         "every chamber (by default governments, industry, civil society) approves by its own threshold q of those "
-        "taking a side (a chamber where all abstain does not block); observers vote"
+        "taking a side, with its own ties (a chamber where all abstain does not block); observers vote"
     )
     anonymous = False
     observers_vote = True
@@ -327,10 +424,19 @@ class Chambers(RuleParams):
         for ch in self.chambers:
             cols = np.isin(kinds, ch.kinds)
             sup, obj = _tally(stances[:, cols])
-            # a chamber where nobody takes a side does not block: abstention never blocks
-            ok &= _at_least(sup, sup + obj, ch.q)
+            ok &= ch.approves(sup, obj)  # a chamber where nobody takes a side does not block: abstention never blocks
             anyone |= sup > 0
         return ok & anyone
+
+    def tie_rule(self):
+        ties = {ch.ties for ch in self.chambers}
+        return ties.pop() if len(ties) == 1 else "mixed"
+
+    def tie_phrase(self):
+        if self.tie_rule() != "mixed":
+            return super().tie_phrase()
+        by = {t: " and ".join(ch.name for ch in self.chambers if ch.ties == t) for t in ("pass", "fail")}
+        return f"a tie passes in {by['pass']}, fails in {by['fail']}"
 
     def voter_kinds(self):
         return {k for ch in self.chambers for k in ch.kinds}
@@ -344,7 +450,16 @@ class Chambers(RuleParams):
         return empty + super().issues(kinds, weights)
 
     def game(self, n):
-        return ChamberGame(self.chambers)
+        """Each chamber whose ties fail as the "at least" chamber with its quotas for every m <= n (see ChamberGame).
+
+        More than q of m is at least floor(q m) + 1; so is at least q + 1 / (d (n + 1)) of m, for
+        q = c / d and every m <= n: the added share is below 1 / d, the gap to the next multiple.
+        """
+        at_least = [
+            ch if ch.ties == "pass" else ch.model_copy(update={"q": ch.q + Fraction(1, ch.q.denominator * (n + 1)), "ties": "pass"})
+            for ch in self.chambers
+        ]
+        return ChamberGame(at_least)
 
 
 @register

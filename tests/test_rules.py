@@ -30,7 +30,7 @@ def counts(row):
 
 
 # ------------------------------------------------------------------ the reference: one plain loop per rule, by name
-# Each reads the rule's parameters and one Profile. A rule registered in kpsim.rules.RULES
+# Each reads the rule's parameters (its `ties` too) and one Profile. A rule registered in kpsim.rules.RULES
 # without an entry here fails test_every_rule_has_a_reference (and every test that meets it).
 
 
@@ -55,31 +55,42 @@ class Profile:
         return counts(self.participants)[1]
 
 
-def at_least(part, whole, q):
-    return Fraction(part) >= Fraction(q) * whole
+def at_least(part, whole, q, ties="pass"):
+    """part reaches q of whole: exactly q is enough if a tie passes, more than q is needed if it fails."""
+    exact = Fraction(q) * whole
+    return Fraction(part) >= exact if ties == "pass" else Fraction(part) > exact
 
 
-def weighted(v: Profile, q, base):
+def weighted(v: Profile, q, base, ties="pass"):
     ws = sum(wi for wi, s in zip(v.w, v.participants) if s == SUPPORT)
     wo = sum(wi for wi, s in zip(v.w, v.participants) if s == OBJECT)
-    return ws > 0 and at_least(ws, ws + wo if base == "voting" else sum(v.w), q)
+    return ws > 0 and at_least(ws, ws + wo if base == "voting" else sum(v.w), q, ties)
 
 
 def chambers_pass(p, v: Profile):
-    """Every chamber approves by its q of those taking a side (all abstaining: no block), and someone in a chamber supports."""
+    """Every chamber approves by its q and ties of those taking a side (all abstaining: no block), and someone in a chamber supports."""
     members = [[s for s, kind in zip(v.row, v.kinds) if kind in ch.kinds] for ch in p.chambers]
-    approve = all(sup + obj == 0 or at_least(sup, sup + obj, ch.q) for ch, (sup, obj) in zip(p.chambers, map(counts, members)))
+    approve = all(
+        sup + obj == 0 or at_least(sup, sup + obj, ch.q, ch.ties) for ch, (sup, obj) in zip(p.chambers, map(counts, members))
+    )
     return approve and any(SUPPORT in m for m in members)
+
+
+def simple_majority(p, v: Profile):
+    """More supporters than objectors; with ties: pass as many will do, if anyone supports."""
+    return v.sup > v.obj if p.ties == "fail" else v.sup >= 1 and v.sup >= v.obj
 
 
 REFERENCE = {
     "consensus": lambda p, v: v.obj == 0 and v.sup >= 1,
     "consensus_minus_k": lambda p, v: v.obj <= p.k and v.sup >= 1,
-    "simple_majority": lambda p, v: v.sup > v.obj,
-    "qualified_majority": lambda p, v: v.sup >= 1 and at_least(v.sup, v.sup + v.obj, p.q),
+    "simple_majority": simple_majority,
+    "qualified_majority": lambda p, v: v.sup >= 1 and at_least(v.sup, v.sup + v.obj, p.q, p.ties),
     "written_procedure": lambda p, v: v.sup >= p.min_support and v.obj == 0,
-    "weighted_majority": lambda p, v: weighted(v, p.q, p.base),
-    "double_majority": lambda p, v: v.sup >= 1 and at_least(v.sup, v.sup + v.obj, p.q) and weighted(v, p.weight_q, p.base),
+    "weighted_majority": lambda p, v: weighted(v, p.q, p.base, p.ties),
+    "double_majority": lambda p, v: (
+        v.sup >= 1 and at_least(v.sup, v.sup + v.obj, p.q, p.ties) and weighted(v, p.weight_q, p.base, p.ties)
+    ),
     "chambers": chambers_pass,
 }
 
@@ -113,9 +124,13 @@ CASES = [
     ("consensus_minus_k", {"k": 0}),
     ("consensus_minus_k", {"k": 2}),
     ("simple_majority", {}),
+    ("simple_majority", {"ties": "pass"}),
     ("qualified_majority", {"q": "2/3"}),
     ("qualified_majority", {"q": "3/4"}),
     ("qualified_majority", {"q": "1/2"}),
+    ("qualified_majority", {"q": "2/3", "ties": "fail"}),
+    ("qualified_majority", {"q": "3/4", "ties": "fail"}),
+    ("qualified_majority", {"q": "1/2", "ties": "fail"}),
     ("written_procedure", {"min_support": 2}),
 ]
 
@@ -130,24 +145,26 @@ def test_count_rules_exhaustive(rule, kw, n):
     np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("ties", ["pass", "fail"])
 @pytest.mark.parametrize("base", ["voting", "all"])
 @pytest.mark.parametrize("q", ["1/2", "2/3"])
-def test_weighted_majority_exhaustive(q, base):
+def test_weighted_majority_exhaustive(q, base, ties):
     w = [5, 3, 2, 2, 1]  # integers: exact reference arithmetic
     s = profiles(len(w))
-    p = params("weighted_majority", weight="w", q=q, base=base)
+    p = params("weighted_majority", weight="w", q=q, base=base, ties=ties)
     got = p.passes(s, electorate(len(w), w))
     want = np.array([reference(p, row, w) for row in s])
     np.testing.assert_array_equal(got, want)
 
 
-def test_double_majority_is_both_thresholds():
+@pytest.mark.parametrize("ties", ["pass", "fail"])
+def test_double_majority_is_both_thresholds(ties):
     w = [5, 1, 1, 1, 1]
     s = profiles(len(w))
     e = electorate(len(w), w)
-    got = params("double_majority", q="1/2", weight="w", weight_q="1/2").passes(s, e)
-    count = np.array([reference(params("qualified_majority", q="1/2"), r) for r in s])
-    weight = np.array([reference(params("weighted_majority", weight="w", q="1/2"), r, w) for r in s])
+    got = params("double_majority", q="1/2", weight="w", weight_q="1/2", ties=ties).passes(s, e)
+    count = np.array([reference(params("qualified_majority", q="1/2", ties=ties), r) for r in s])
+    weight = np.array([reference(params("weighted_majority", weight="w", q="1/2", ties=ties), r, w) for r in s])
     np.testing.assert_array_equal(got, count & weight)
     assert (count & ~weight).any() and (weight & ~count).any()  # the two thresholds really differ here
 

@@ -3,7 +3,9 @@
 A new rule is one class in kpsim/rules.py; these tests run on it at once,
 with valid parameters built from its fields (tests/toys.py, default_rule),
 on every stance profile of small electorates: 1 to 4 participants and 0 to
-3 observers (of the kinds a rule may give a vote). Nothing here names a rule.
+3 observers (of the kinds a rule may give a vote). A rule with a threshold tie
+is tested with every tie setting it can take (`ties: pass` and `fail`, and for
+chambers one where they differ). Nothing here names a rule.
 """
 
 import itertools
@@ -24,8 +26,10 @@ from kpsim.rules import (
     Electorate,
     NoGame,
     WeightGame,
+    ceil_share,
 )
 from kpsim.scenario.load import load_scenario, scenario_yaml
+from tests.toys import default_rule
 
 NAMES = sorted(RULES)
 GAMES = (CountGame, WeightGame, DoubleGame, ChamberGame, NoGame)
@@ -61,12 +65,35 @@ def voters(rule, e) -> np.ndarray:
     return np.isin(np.asarray(e.kinds), sorted(rule.voter_kinds()))
 
 
+def with_ties(rule, ties):
+    """The rule with `ties` on its threshold, or on every chamber; "mixed": the first chamber fails a tie, the others pass."""
+    data = rule.model_dump(mode="json")
+    if "chambers" in data:
+        data["chambers"] = [{**ch, "ties": ("fail" if j == 0 else "pass") if ties == "mixed" else ties} for j, ch in enumerate(data["chambers"])]
+    else:
+        data["ties"] = ties
+    return type(rule).model_validate(data)
+
+
+def tie_settings(rule) -> list[str]:
+    """The tie settings a rule can take besides its default's: none for a rule without a threshold tie."""
+    if rule.tie_rule() is None:
+        return []
+    many = "chambers" in type(rule).model_fields and len(rule.chambers) > 1
+    return [t for t in ("pass", "fail") if t != rule.tie_rule()] + (["mixed"] if many else [])
+
+
+VARIANTS = [(name, None) for name in NAMES] + [(name, t) for name in NAMES for t in tie_settings(default_rule(name))]
+
+
 @pytest.fixture
 def rule(request, rule_with_defaults):
-    return rule_with_defaults(request.param)
+    name, ties = request.param
+    default = rule_with_defaults(name)
+    return default if ties is None else with_ties(default, ties)
 
 
-pytestmark = pytest.mark.parametrize("rule", NAMES, indirect=True)
+pytestmark = pytest.mark.parametrize("rule", VARIANTS, indirect=True, ids=[n if t is None else f"{n}-ties_{t}" for n, t in VARIANTS])
 
 
 def test_passes_is_one_bool_per_row(rule):
@@ -139,6 +166,14 @@ def test_it_describes_itself(rule):
     assert isinstance(rule.anonymous, bool) and isinstance(rule.observers_vote, bool)
     assert rule.label == rule.rule  # no display name given: the rule's own name
     assert set(rule.weight_names()) <= {"w"}
+    # what a tie does: said by every rule with a threshold tie, and only by those
+    assert rule.tie_rule() in ("pass", "fail", "mixed", None)
+    phrase = rule.tie_phrase()
+    assert (phrase is None) == (rule.tie_rule() is None)
+    if rule.tie_rule() in ("pass", "fail"):
+        assert phrase == {"pass": "a tie passes", "fail": "a tie fails"}[rule.tie_rule()]
+    elif phrase is not None:
+        assert phrase.startswith("a tie passes in ") and ", fails in " in phrase
 
 
 def test_its_game_is_one_of_the_games(rule):
@@ -154,10 +189,19 @@ def test_its_game_is_one_of_the_games(rule):
 def test_its_game_is_the_rule_when_every_voter_takes_a_side(rule):
     """Power indices read a rule as its game: with nobody abstaining, the two must agree."""
     for n, observers, e, _ in cases():
-        game = rule.game(n)
-        if isinstance(game, (NoGame, ChamberGame)):  # ChamberGame: against brute force in tests/analysis/test_rulepower.py
-            continue
         sided = np.array(list(itertools.product((SUPPORT, OBJECT), repeat=n + len(observers))), dtype=np.int8)
+        if isinstance(rule.game(n), ChamberGame):  # its players are every voter, observers too
+            game = rule.game(int(voters(rule, e).sum()))
+            kinds = np.asarray(e.kinds)
+            members = [np.isin(kinds, ch.kinds) for ch in game.chambers]
+            if not all(m.any() for m in members):  # a chamber without members: a scenario refuses it
+                continue
+            want = np.all([(sided[:, m] == SUPPORT).sum(axis=1) >= max(1, ceil_share(ch.q, m.sum())) for ch, m in zip(game.chambers, members)], axis=0)
+            np.testing.assert_array_equal(rule.passes(sided, e), want, err_msg=f"{n} participants, {observers}, {game}")
+            continue
+        game = rule.game(n)
+        if isinstance(game, NoGame):
+            continue
         support = sided[:, :n] == SUPPORT
         count = support.sum(axis=1)
         w = [Fraction(x) for x in WEIGHTS[:n]]
@@ -179,7 +223,8 @@ def test_a_count_threshold_is_a_fraction_and_means_what_it_says(rule):
     label = rule.threshold_label()
     assert isinstance(label, str) and label
     assert rule.anonymous  # a count of supporters among those taking a side depends on counts only
-    strict = label.startswith(">")  # "> 1/2": more than q, not q exactly
+    strict = rule.tie_rule() == "fail"  # more than q, not q exactly: and the label says so ("> 1/2")
+    assert label.startswith(">") == strict and (label == "unanimity") == (q == 1)
     for n, observers, e, s in cases():
         sup = (s[:, :n] == SUPPORT).sum(axis=1)
         sided = sup + (s[:, :n] == OBJECT).sum(axis=1)

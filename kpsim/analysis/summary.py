@@ -116,3 +116,17 @@ def format_summary(summary: pd.DataFrame, horizon: int) -> str:
     for i in range(len(summary)):
         lines.append("  ".join(cols[k][i].ljust(widths[k]) for k in cols))
     return "\n".join(lines)
+
+
+def format_ties(rules) -> str | None:
+    """One line saying what each rule does with a tie (supporters exactly at its threshold); None if no rule has one.
+
+    `ties (supporters exactly at the threshold): pass — two_thirds, tripartite; fail — simple_majority`,
+    and chambers whose ties differ as `by chamber — tripartite (pass in governments, fail in industry)`.
+    """
+    groups = {"pass": [], "fail": [], "mixed": []}
+    for r in rules:
+        if r.tie_rule() is not None:
+            groups[r.tie_rule()].append(r.label if r.tie_rule() != "mixed" else f"{r.label} ({r.tie_phrase().removeprefix('a tie ')})")
+    parts = [f"{'by chamber' if t == 'mixed' else t} — {', '.join(labels)}" for t, labels in groups.items() if labels]
+    return f"ties (supporters exactly at the threshold): {'; '.join(parts)}" if parts else None

@@ -52,7 +52,7 @@ def execute(file: Path, rules, reps, seed, jobs, out, force, quiet, charts=True,
     import kpsim.output  # noqa: F401  (registers the charts)
     from kpsim.analysis.compare import compare
     from kpsim.analysis.results import new_run_dir
-    from kpsim.analysis.summary import format_summary
+    from kpsim.analysis.summary import format_summary, format_ties
     from kpsim.atomic import check_free
     from kpsim.scenario.load import load_scenario
 
@@ -72,6 +72,9 @@ def execute(file: Path, rules, reps, seed, jobs, out, force, quiet, charts=True,
         f"({cal.horizon / cal.meetings_per_year:g} years), seed {scenario.seed}; 95% intervals in brackets"
     )
     click.echo(format_summary(results.summary, cal.horizon))
+    ties = format_ties([scenario.rule(r) for r in results.rules])
+    if ties:
+        click.echo(ties)
     click.echo(f"\nresults: {out}/" + (f" (charts in {out}/charts/)" if charts else ""))
     return results, written
 

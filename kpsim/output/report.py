@@ -125,10 +125,11 @@ def summary_rows(results: Results) -> pd.DataFrame:
 
 
 def rule_summary(rule) -> str:
-    """A rule in words, with its parameters."""
-    params = rule.model_dump(mode="json", exclude={"rule", "name"}, exclude_none=True)
+    """A rule in words, with its parameters and what it does with a tie (supporters exactly at its threshold)."""
+    params = rule.model_dump(mode="json", exclude={"rule", "name", "ties"}, exclude_none=True)
     shown = ", ".join(f"{k} {v}" for k, v in params.items() if not isinstance(v, list))
-    return f"{rule.label}: {rule.summary}" + (f" ({shown})" if shown else "")
+    ties = rule.tie_phrase()
+    return f"{rule.label}: {rule.summary}" + (f" ({shown})" if shown else "") + (f"; {ties}" if ties else "")
 
 
 def assumptions(results: Results) -> list[str]:
@@ -152,7 +153,11 @@ def assumptions(results: Results) -> list[str]:
         "observers have no vote except under chambers.",
     ]
     rules = {r.label: r for r in sc.rules}
-    lines += [f"Rule {rule_summary(rules[r])}." for r in results.rules if r in rules]
+    shown = [rules[r] for r in results.rules if r in rules]
+    if any(r.tie_rule() is not None for r in shown):
+        lines.append("A tie is supporters exactly at a rule's threshold (for a simple majority, as many supporting as objecting); "
+                     "each rule below says whether a tie passes.")
+    lines += [f"Rule {rule_summary(r)}." for r in shown]
     return lines
 
 
