@@ -38,6 +38,11 @@ def validate(files):
             f"ok: {f} — {sc.name}: {n_part} participants, {len(sc.actors) - n_part} observers, "
             f"rules: {', '.join(r.label for r in sc.rules)}"
         )
+        joiners = [a for a in sc.actors if a.kind == PARTICIPANT and (a.joined is not None or a.left is not None)]
+        if joiners:
+            start = sc.calendar.start_year
+            members = sum(1 for a in sc.actors if a.kind == PARTICIPANT and (a.joined is None or a.joined <= start) and (a.left is None or start < a.left))
+            click.echo(f"  membership by year: {members} of {n_part} participants are members at the start ({start:g})")
         for note in extension_notes(tree):
             click.echo(note)
     if errors:
