@@ -65,7 +65,7 @@ def threshold_table(results) -> pd.DataFrame:
     table = table.merge(outvoted(results.runs), on="rule")
     table.insert(1, "q", [float(q[r]) for r in table["rule"]])
     table.insert(2, "threshold", [rules[r].threshold_label() for r in table["rule"]])
-    strict = table["threshold"] == "> 1/2"  # a strict majority is the stricter rule at q = 1/2
+    strict = table["threshold"].str.startswith(">")  # where a tie fails, the rule is the stricter one at its q
     return table.assign(_strict=strict).sort_values(["q", "_strict"]).drop(columns="_strict").reset_index(drop=True)
 
 

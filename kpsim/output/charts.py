@@ -255,7 +255,7 @@ def threshold_chart(results: Results, table: pd.DataFrame) -> Figure:
     horizon = results.scenario.calendar.horizon
     fig = figure((SLIDE[0], max(SLIDE[1], 8.0)))
     axes = fig.subplots(3, 1, sharex=True)
-    q = table["q"].to_numpy() + np.where(table["threshold"] == "> 1/2", 0.004, 0.0)  # a strict majority sits just right of 1/2
+    q = table["q"].to_numpy() + np.where(table["threshold"].str.startswith(">"), 0.004, 0.0)  # a rule where a tie fails sits just right of its q
     colours = OKABE_ITO[:3]
     ax = axes[0]
     reached = table["median_meetings"].notna().to_numpy()
