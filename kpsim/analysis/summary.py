@@ -61,7 +61,8 @@ def summarise(runs: pd.DataFrame, horizon: int, meetings_per_year: float) -> pd.
                 row[f"{key}_years{suffix}"] = row[src] / meetings_per_year
         row["deadlocked_at_horizon"], row["deadlocked_lo"], row["deadlocked_hi"] = wilson(at_horizon, n)
         row["abandoned"] = float(g["abandoned"].mean())
-        row["surviving_share"], row["surviving_lo"], row["surviving_hi"] = s_mean, s_mean - s_half, s_mean + s_half
+        # a share of the proposed change lies in [0, 1]: a normal interval from few adoptions must not leave it
+        row["surviving_share"], row["surviving_lo"], row["surviving_hi"] = s_mean, max(0.0, s_mean - s_half), min(1.0, s_mean + s_half)
         row["outvoted_at_adoption"] = float(g["n_objectors"].to_numpy()[adopted].mean()) if adopted.any() else math.nan
         rows.append(row)
     return pd.DataFrame(rows)

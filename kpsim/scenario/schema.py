@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from kpsim.errors import InputError
@@ -88,6 +88,14 @@ class Calendar(Strict):
         return None if self.start_year is None else self.start_year + (meeting - 1) / self.meetings_per_year
 
 
+def _whole_year(v):
+    """A year as a mapping key: 2012 in a scenario file, '2012' once written back as JSON-style YAML (a results folder)."""
+    return int(v) if isinstance(v, str) and v.lstrip("-").isdigit() else v
+
+
+Year = Annotated[int, BeforeValidator(_whole_year)]
+
+
 class Chair(Strict):
     """Who chairs and how: `toward_objectors` moves a failed text toward those who objected (an anonymous chair);
     `setter` puts to the vote the text within the mandate that the chair expects to serve it best (Romer–Rosenthal)."""
@@ -96,7 +104,7 @@ class Chair(Strict):
     strategy: Literal["toward_objectors", "setter"] = "toward_objectors"
     # the chair rotates: {year: actor id}, each from that calendar year on (needs calendar.start_year);
     # before the first listed year, `actor` chairs (or, without one, the anonymous chair moves toward the objectors)
-    by_year: dict[int, str | None] = Field(default_factory=dict)  # null: no chair known that year
+    by_year: dict[Year, str | None] = Field(default_factory=dict)  # null: no chair known that year
 
     def actor_in(self, year: float | None) -> str | None:
         """Who chairs in this calendar year."""

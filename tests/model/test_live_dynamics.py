@@ -323,3 +323,19 @@ def test_an_event_by_year_happens_at_the_first_meeting_of_that_year():
 def test_a_scenario_without_events_runs_as_before():
     m = blocked([])
     assert not m.adopted.any() and (m.meetings == 20).all()
+
+
+def test_a_chair_schedule_survives_the_results_folder(tmp_path):
+    """scenario.yaml is written JSON-style (year keys become text); reading the folder back gives the same schedule."""
+    from kpsim.analysis.compare import compare
+    from kpsim.analysis.results import Results
+
+    actors = [{"id": "hawk", "position": 1.0, "salience": 1.0}, {"id": "veto", "position": 0.3, "salience": 1.0}]
+    sc = Scenario.model_validate(
+        {"name": "sched", "actors": actors, "proposal": {"status_quo": 0.0, "position": 1.0, "reservation": 0.0},
+         "rules": [{"rule": "consensus"}], "dynamics": QUIET, "calendar": {"start_year": 2000.0, "horizon": 4},
+         "chair": {"strategy": "setter", "by_year": {2000: "hawk", 2003: None}}, "replications": 5},
+        strict=False,
+    )
+    compare(sc, jobs=1).write(tmp_path / "r", charts=False)
+    assert Results.read(tmp_path / "r").scenario.chair == sc.chair
