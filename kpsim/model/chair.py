@@ -26,8 +26,8 @@ from scipy.special import ndtri
 
 from kpsim.rules import ABSTAIN, OBJECT
 
-GRID = 61  # candidate texts evenly spread over the mandate
-DRAWS = 32  # noise draws per actor that estimate P(pass | text)
+GRID = 51  # candidate texts evenly spread over the mandate
+DRAWS = 24  # noise draws per actor that estimate P(pass | text)
 SAME = 1e-6  # positions that moved less than this since the last draft: the chair's text stands
 
 
@@ -88,7 +88,9 @@ class SetterChair:
         x = model.positions_at(rows)
         x = x[0] if x.shape[0] == 1 else x.mean(axis=0)
         # what the chair's choice depends on besides the positions; unchanged, with positions within SAME: the same text
-        context = (who, id(model.dynamics), model.text_bounds, model.rule, model.meeting if model.dynamics.acquiescence_time else 0)
+        # (the pressure of time on holdouts grows slowly: the chair re-plans for it once a meeting-year, not every meeting)
+        year = int((model.meeting - 1) / model.spec.calendar.meetings_per_year) if model.dynamics.acquiescence_time else 0
+        context = (who, id(model.dynamics), model.text_bounds, model.rule, year)
         last = getattr(self, "_last", None)
         if last is None or last[0] != context or np.abs(last[1] - x).max() > SAME:
             self._last = (context, x.copy(), self.best_text(model, x, model.actor_ids.index(who)))
@@ -114,8 +116,9 @@ class SetterChair:
 
     def best_text(self, model, x: np.ndarray, column: int) -> float:
         """The text the chair in `column` tables, given positions x."""
-        t = self.candidates(model, x)
         chair_x = x[column]
+        lo, hi = model.text_bounds
+        t = np.union1d(self.candidates(model, x), [min(max(chair_x, lo), hi)])  # its own ideal is always a candidate
         # order by the chair's own liking, so that among equals it tables the text it likes best
         t = t[np.argsort(np.abs(t - chair_x), kind="stable")]
         draws = self.draws if model.dynamics.noise > 0 else self.draws[:1] * 0.0

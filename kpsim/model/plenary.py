@@ -124,6 +124,7 @@ class PlenaryModel(mesa.Model):
         self.reluctance = dyn.reluctance + np.array([e.reluctance for e in entries])
         red = np.array([np.nan if e.reservation is None else e.reservation for e in entries])
         self.red_line = red if np.isfinite(red).any() else None
+        self.red_cols = np.flatnonzero(np.isfinite(red))  # the actors with a red line
 
         stub = held_view(np.array([e.stubbornness for e in entries[:p]]), dyn.stubbornness_scale)
         self.susceptibility = 1.0 - stub
@@ -196,39 +197,42 @@ class PlenaryModel(mesa.Model):
     def stances_for(self, x, text, noise=None, isolation=None) -> np.ndarray:
         """Support (1), abstain (0) or object (−1) of actors at positions x on a text, with noise draws ε (None: noise 0).
 
-        Shapes broadcast to (..., actors). See Actor.take_stances for the rule.
+        Shapes broadcast to (..., actors); `isolation` is the others objecting, (..., participants), from
+        PlenaryModel.isolation. See Actor.take_stances for the rule.
         """
         gain = np.abs(self.status_quo - x) - np.abs(text - x)
         if noise is not None:
             gain = gain + self.dynamics.noise * noise
         d = self.salience * gain
-        out = (d > self.dynamics.reluctance).view(np.int8) - (d < -self.objection_threshold(isolation)).view(np.int8)
+        threshold = self.objection_threshold()
+        objects = d < -threshold
+        if isolation is not None:  # participants under pressure object less readily: a·isolation = a − a·others/(p − 1)
+            p = isolation.shape[-1]
+            a = self.dynamics.acquiescence_isolation
+            objects[..., :p] = d[..., :p] < (a / max(p - 1, 1)) * isolation - (threshold[:p] + a)
+        out = (d > self.dynamics.reluctance).view(np.int8) - objects.view(np.int8)
         if self.red_line is not None:
             # a red line: the text is on the status-quo side of it, so the actor objects whatever its gain
-            out = np.where(self.direction * (text - self.red_line) < 0, np.int8(OBJECT), out)
+            below = self.direction * (text - self.red_line[self.red_cols]) < 0
+            out[..., self.red_cols] = np.where(below, np.int8(OBJECT), out[..., self.red_cols])
         return out
 
-    def objection_threshold(self, isolation=None):
-        """How bad a text must be before an actor objects: its reluctance, plus acquiescence pressure on participants."""
+    def objection_threshold(self) -> np.ndarray:
+        """How bad a text must be before an actor objects: its reluctance, plus the pressure of time on participants."""
         dyn = self.dynamics
-        if not (dyn.acquiescence_isolation or dyn.acquiescence_time):
+        if not dyn.acquiescence_time:
             return self.reluctance
         extra = np.zeros(len(self.reluctance))
         extra[: self.n_participants] = dyn.acquiescence_time * (self.meeting - 1) / self.spec.calendar.meetings_per_year
-        if isolation is not None:
-            extra = extra + dyn.acquiescence_isolation * isolation
         return self.reluctance + extra
 
     def isolation(self, rows: np.ndarray):
-        """Per replication and participant, 1 − the share of the other participants who objected at the last poll."""
+        """Per replication and participant, how many other participants objected at the last poll (its isolation is
+        1 − that / (participants − 1)); None before the first poll, or without acquiescence to isolation."""
         if not self.dynamics.acquiescence_isolation or self.polls == 0:
             return None
-        p = self.n_participants
-        objected = self.stances[rows, :p] == OBJECT
-        others = objected.sum(axis=1, keepdims=True) - objected
-        out = np.zeros((len(rows), len(self.reluctance)))
-        out[:, :p] = 1.0 - others / max(p - 1, 1)
-        return out
+        objected = self.stances[rows, : self.n_participants] == OBJECT
+        return np.count_nonzero(objected, axis=1)[:, None] - objected
 
     def members_now(self) -> np.ndarray | None:
         """Who is a member at this meeting (by calendar year), or None when everybody is."""
