@@ -22,7 +22,7 @@ from __future__ import annotations
 import typing
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, Union
 
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
@@ -476,3 +476,7 @@ class WrittenProcedure(RuleParams):
         if self.min_support > n:
             return NoGame(f"needs {self.min_support} supporting replies but has {n} participants: never passes")
         return CountGame(n)
+
+
+# any registered rule, told apart by its `rule` field: what a scenario's `rules:` (and a rule event) hold
+AnyRule = Annotated[Union[tuple(RULES.values())], Field(discriminator="rule")]

@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import difflib
 import math
-from typing import Annotated, Union
+from typing import Annotated
 
 from pydantic import Field, ValidationError, model_validator
 
 from kpsim.fields import Strict
-from kpsim.rules import RULES
+from kpsim.rules import AnyRule
 from kpsim.scenario.paths import FIXED, LISTS, SECTIONS, resolve_path, with_values
 
-AnyRule = Annotated[Union[tuple(RULES.values())], Field(discriminator="rule")]
 Scalar = bool | int | float | str  # bool first: strict validation keeps `true` a bool
 
 SETTABLE = "dynamics.<field>, proposal.<field>, actors.<id>.<field>"

@@ -94,8 +94,10 @@ def load_tree(path: str | Path, _seen: tuple = ()) -> LDict:
 
 
 def _is_tag(loc: tuple, k: int) -> bool:
-    """pydantic puts a union's tag (the rule name) right after the list index of a rule."""
-    return k > 0 and isinstance(loc[k - 1], int) and loc[k] in RULES and loc[:1] == ("rules",)
+    """pydantic puts a union's tag (the rule name) right after a rule: rules[i].<tag> and events[i].rule.<tag>."""
+    if k == 0 or loc[k] not in RULES:
+        return False
+    return (loc[:1] == ("rules",) and isinstance(loc[k - 1], int)) or (loc[:1] == ("events",) and loc[k - 1] == "rule")
 
 
 def _field(loc: tuple, tags: bool = True) -> str:

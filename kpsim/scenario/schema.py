@@ -8,14 +8,14 @@ kpsim.fields.ACTOR_KINDS.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from kpsim.errors import InputError
 from kpsim.fields import OBSERVER_KINDS, PARTICIPANT, ActorKind, NonNeg, Strict, Unit
-from kpsim.rules import RULES, RuleParams
+from kpsim.rules import AnyRule, RuleParams
 from kpsim.scenario.events import Event, event_issues
 from kpsim.scenario.sweepspec import Sweep
 
@@ -153,8 +153,6 @@ class Record(Strict):
     target: Target = Target()
 
 
-# any registered rule, told apart by its `rule` field
-AnyRule = Annotated[Union[tuple(RULES.values())], Field(discriminator="rule")]
 
 
 class Scenario(Strict):

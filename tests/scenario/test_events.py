@@ -292,3 +292,19 @@ def test_a_bad_event_in_a_file_is_a_file_line_error(tmp_path, old, new, line, fi
     path, res = validate(tmp_path, FILE.replace(old, new))
     assert res.exit_code == 2, res.output
     assert f"{path}:{line}: {field}" in res.output and message in res.output, res.output
+
+
+def test_an_unknown_field_in_an_event_rule_is_named_like_one_in_rules(tmp_path):
+    """The rule's name is pydantic's union tag in the error's path: it is left out, and the allowed fields are listed."""
+    from click.testing import CliRunner
+
+    from kpsim.cli import main
+
+    p = tmp_path / "e.yaml"
+    p.write_text(
+        "name: e\nactors:\n  - {id: a}\nproposal: {}\nrules: [{rule: consensus}]\n"
+        "events:\n  - {at: 2, rule: {rule: qualified_majority, qq: 2/3}}\n"
+    )
+    res = CliRunner().invoke(main, ["validate", str(p)])
+    assert res.exit_code == 2
+    assert f"{p}:7: events[0].rule.qq — unknown field (did you mean 'q'?) — allowed: name, rule, q, ties" in res.output
