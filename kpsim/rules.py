@@ -9,12 +9,8 @@ count, its threshold, its yes/no game for the power indices, how a plenary
 would name it) is a hook on its class, so adding a rule is one class here.
 
 Ties are said, not implied: every rule with a threshold, and every chamber, has
-`ties: pass | fail`. A tie is supporters exactly at the threshold (as many as the
-objectors for a simple majority, q × those taking a side otherwise). The defaults
-are what each rule did before (a simple majority fails a tie, "at least q" passes
-one). Counts compare exactly; for float weights "exactly at" is within a relative
-1e-9 of q × the base (the band `_at_least_weight` forgives), so `fail` asks for more
-than the band: a sum rounding put a hair above the threshold is still a tie, and fails.
+`ties: pass | fail` (supporters exactly at the threshold; defaults as before: a
+simple majority fails a tie, "at least q" passes one; see `_above_weight` for weights).
 """
 
 from __future__ import annotations
@@ -37,28 +33,23 @@ STANCE_NAMES = {SUPPORT: "support", ABSTAIN: "abstain", OBJECT: "object"}
 @dataclass(frozen=True)
 class Electorate:
     """Who may vote and with which weights; participants are columns [0, n_participants)."""
-
     n_participants: int
     kinds: tuple[str, ...]  # one per actor column
     weights: dict[str, np.ndarray]  # named weight -> one value per participant
 
 
-# ------------------------------------------------------------------ the yes/no games behind the rules
-# A rule read as a game in which every voter takes a side (the a-priori setting of power indices);
-# kpsim.analysis.rulepower computes the indices of each kind of game.
+# ---------------------------------- the yes/no games behind the rules (every voter takes a side: kpsim.analysis.rulepower)
 
 
 @dataclass(frozen=True)
 class CountGame:
     """Wins with at least `quota` of the n voters."""
-
     quota: int
 
 
 @dataclass(frozen=True)
 class WeightGame:
     """Wins with at least q of the total of a named weight."""
-
     weight: str
     q: Fraction
 
@@ -66,7 +57,6 @@ class WeightGame:
 @dataclass(frozen=True)
 class DoubleGame:
     """Wins with at least `count_quota` voters and at least weight_q of a named weight."""
-
     count_quota: int
     weight: str
     weight_q: Fraction
@@ -74,20 +64,28 @@ class DoubleGame:
 
 @dataclass(frozen=True)
 class ChamberGame:
-    """Wins where every chamber has at least its quota, ceil(q * m), of its m members.
-
-    A chamber whose ties fail needs floor(q * m) + 1; Chambers.game gives it here as the
-    "at least" chamber with the same quota for every m up to the number of players.
-    """
-
+    """Wins where every chamber has at least its quota of its m members (Chambers.game turns a chamber whose ties fail,
+    floor(q·m) + 1, into the "at least" chamber with that quota)."""
     chambers: list  # of Chamber
 
 
 @dataclass(frozen=True)
 class NoGame:
     """No yes/no game is defined; `reason` says why."""
-
     reason: str
+
+
+@dataclass(frozen=True)
+class CountTest:
+    """Passes ⟺ gain·S − loss·O + offset ≥ 0 (> 0 if strict) for S supporters and O objectors among the participants,
+    with no objection at all if `veto` and at least one supporter if `need_support`: the form in which the setter
+    chair (kpsim.model.chair) computes a rule's exact chance of passing."""
+    gain: int
+    loss: int
+    offset: int = 0
+    strict: bool = False
+    veto: bool = False
+    need_support: bool = True
 
 
 def ceil_share(q, whole: int) -> int:
@@ -183,6 +181,10 @@ class RuleParams(Strict):
         """The yes/no game among n voters, each taking a side."""
         return NoGame(f"no game is defined for rule type {self.rule!r}")
 
+    def count_test(self) -> CountTest | None:
+        """The rule as a test on the counts of supporters and objectors; None where who votes matters (weights, chambers)."""
+        return None
+
     def phrase(self) -> str:
         """The rule as a plenary would name it: "a two-thirds majority", not "qualified_majority q=2/3"."""
         return f"the {self.label.replace('_', ' ')} rule"
@@ -260,6 +262,9 @@ class Consensus(RuleParams):
     def game(self, n):
         return CountGame(n)
 
+    def count_test(self):
+        return CountTest(0, 0, veto=True)
+
     def phrase(self):
         return "consensus"
 
@@ -276,6 +281,9 @@ class ConsensusMinusK(RuleParams):
 
     def game(self, n):
         return CountGame(max(1, n - self.k))
+
+    def count_test(self):
+        return CountTest(0, 1, offset=self.k)
 
 
 @register
@@ -294,6 +302,9 @@ class SimpleMajority(RuleParams):
 
     def game(self, n):
         return CountGame(count_quota(Fraction(1, 2), n, self.ties))  # n // 2 + 1, or ceil(n / 2) if a tie passes
+
+    def count_test(self):
+        return CountTest(1, 1, strict=self.ties == "fail")
 
     def phrase(self):
         return "a simple majority" if self.ties == "fail" else "a majority of at least half"
@@ -317,6 +328,10 @@ class QualifiedMajority(RuleParams):
 
     def game(self, n):
         return CountGame(count_quota(self.q, n, self.ties))
+
+    def count_test(self):  # S ≥ q(S + O)  ⟺  (b − a)S − aO ≥ 0 for q = a/b
+        q = Fraction(self.q)
+        return CountTest(q.denominator - q.numerator, q.numerator, strict=self.ties == "fail")
 
     def phrase(self):
         q = str(self.count_threshold())
@@ -476,6 +491,9 @@ class WrittenProcedure(RuleParams):
         if self.min_support > n:
             return NoGame(f"needs {self.min_support} supporting replies but has {n} participants: never passes")
         return CountGame(n)
+
+    def count_test(self):
+        return CountTest(1, 0, offset=-self.min_support, veto=True)
 
 
 # any registered rule, told apart by its `rule` field: what a scenario's `rules:` (and a rule event) hold

@@ -15,19 +15,22 @@ Two strategies, named by the scenario's `chair.strategy`:
   know in advance (this replication's noise, and how isolated each holdout
   will feel). At noise 0, P is 0 or 1 and the chair tables the best text the
   rule passes; under a q-majority that is the pivotal voter's, not every
-  objector's. Where positions differ by replication (position noise, or
-  observers that walked out), the chair plans on their mean.
+  objector's. For rules that test counts (consensus, its minus-k variant,
+  simple and qualified majorities, written procedure) P is exact; where who
+  votes matters (weights, chambers) it is estimated on 64 fixed draws. Where
+  positions differ by replication (position noise, or observers that walked
+  out), the chair plans on their mean.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtri
+from scipy.special import ndtr, ndtri
 
 from kpsim.rules import ABSTAIN, OBJECT
 
 GRID = 51  # candidate texts evenly spread over the mandate
-DRAWS = 24  # noise draws per actor that estimate P(pass | text)
+DRAWS = 64  # noise draws per actor that estimate P(pass | text) where it has no exact form (weights, chambers)
 SAME = 1e-6  # positions that moved less than this since the last draft: the chair's text stands
 
 
@@ -121,15 +124,81 @@ class SetterChair:
         t = np.union1d(self.candidates(model, x), [min(max(chair_x, lo), hi)])  # its own ideal is always a candidate
         # order by the chair's own liking, so that among equals it tables the text it likes best
         t = t[np.argsort(np.abs(t - chair_x), kind="stable")]
-        draws = self.draws if model.dynamics.noise > 0 else self.draws[:1] * 0.0
-        profiles = model.stances_for(x[None, None, :], t[:, None, None], draws[None, :, :])  # (texts, draws, actors)
-        profiles = profiles.reshape(-1, profiles.shape[-1])
         members = model.members_now()
-        passed = model.decide(profiles, members).reshape(len(t), len(draws))
-        p = passed.mean(axis=1)
+        test = model.rule.count_test()
+        p = exact_chance(model, x, t, test, members) if test is not None else self.sampled_chance(model, x, t, members)
         utility = -np.abs(t - chair_x)
         expected = p * utility + (1 - p) * -abs(model.status_quo - chair_x)
         return float(t[np.argmax(expected)])
+
+    def sampled_chance(self, model, x, t, members) -> np.ndarray:
+        """P(pass | t) over the fixed draws: for rules where who votes matters (weights, chambers)."""
+        draws = self.draws if model.dynamics.noise > 0 else self.draws[:1] * 0.0
+        profiles = model.stances_for(x[None, None, :], t[:, None, None], draws[None, :, :])  # (texts, draws, actors)
+        passed = model.decide(profiles.reshape(-1, profiles.shape[-1]), members).reshape(len(t), len(draws))
+        return passed.mean(axis=1)
+
+
+def stance_chances(model, x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """P(support) and P(object) of every actor (columns) on every text (rows): the stance rule with ε ~ N(0, 1)."""
+    gain = np.abs(model.status_quo - x)[None, :] - np.abs(t[:, None] - x[None, :])
+    threshold = model.objection_threshold()
+    r, eta, sal = model.dynamics.reluctance, model.dynamics.noise, model.salience
+    if eta == 0:
+        d = sal * gain
+        support, objection = (d > r).astype(float), (d < -threshold).astype(float)
+    else:
+        # d = σ(g + ηε) > r  ⟺  ε > (r/σ − g)/η; an actor with σ = 0 never takes a side
+        with np.errstate(divide="ignore", invalid="ignore"):
+            support = np.where(sal > 0, ndtr((gain - r / sal) / eta), 0.0)
+            objection = np.where(sal > 0, ndtr((-threshold / sal - gain) / eta), 0.0)
+    if model.red_line is not None:
+        below = model.direction * (t[:, None] - model.red_line[model.red_cols]) < 0
+        support[:, model.red_cols] = np.where(below, 0.0, support[:, model.red_cols])
+        objection[:, model.red_cols] = np.where(below, 1.0, objection[:, model.red_cols])
+    return support, objection
+
+
+def exact_chance(model, x, t, test, members) -> np.ndarray:
+    """P(pass | t) for a rule that tests the counts of supporters S and objectors O (kpsim.rules.CountTest), exactly.
+
+    Actors take their stances independently, so the law of L = gain·S − loss·O follows by adding one participant at a
+    time (a dynamic programme over L, for every text at once); with `veto`, any objection removes the mass.
+    """
+    p = model.n_participants
+    support, objection = stance_chances(model, x, t)
+    voters = np.arange(p) if members is None else np.flatnonzero(members[:p])
+    return count_test_chance(support[:, voters], objection[:, voters], test)
+
+
+def count_test_chance(support: np.ndarray, objection: np.ndarray, test) -> np.ndarray:
+    """P(pass) per row, for independent voters (columns) who support or object with these chances."""
+    abstain = 1.0 - support - objection
+    chance = _law_meets(support, objection, abstain, test)
+    if test.need_support:  # less the chance that it "passes" with nobody supporting: support's mass dropped, not moved
+        chance -= _law_meets(np.zeros_like(support), objection, abstain, test)
+    return np.clip(chance, 0.0, 1.0)
+
+
+def _law_meets(support, objection, abstain, test) -> np.ndarray:
+    n = support.shape[1]
+    low = test.offset - test.loss * n
+    law = np.zeros((len(support), test.offset + test.gain * n - low + 1))
+    law[:, test.offset - low] = 1.0
+    for i in range(n):
+        new = law * abstain[:, i, None]
+        if test.gain:
+            new[:, test.gain:] += law[:, : -test.gain] * support[:, i, None]
+        else:
+            new += law * support[:, i, None]
+        if not test.veto:
+            if test.loss:
+                new[:, : -test.loss] += law[:, test.loss:] * objection[:, i, None]
+            else:
+                new += law * objection[:, i, None]
+        law = new
+    first = -low + (1 if test.strict else 0)  # the index of L = 0 (or 1 where a tie fails)
+    return law[:, max(first, 0):].sum(axis=1)
 
 
 CHAIRS = {"toward_objectors": ObjectorChair, "setter": SetterChair}

@@ -339,3 +339,38 @@ def test_a_chair_schedule_survives_the_results_folder(tmp_path):
     )
     compare(sc, jobs=1).write(tmp_path / "r", charts=False)
     assert Results.read(tmp_path / "r").scenario.chair == sc.chair
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [{"rule": "consensus"}, {"rule": "consensus_minus_k", "k": 1}, {"rule": "simple_majority"},
+     {"rule": "simple_majority", "ties": "pass"}, {"rule": "qualified_majority", "q": "2/3"},
+     {"rule": "qualified_majority", "q": "3/4", "ties": "fail"}, {"rule": "qualified_majority", "q": "1/2"},
+     {"rule": "written_procedure", "min_support": 2}],
+)
+def test_the_setters_exact_chance_of_passing_is_the_sum_over_every_stance_profile(rule):
+    """For every rule that tests counts: P(pass) from the dynamic programme equals the brute-force sum over all 3^n
+    profiles of five participants with unequal chances, for several texts at once."""
+    import itertools
+
+    from kpsim.model.chair import count_test_chance
+    from kpsim.rules import RULES, SUPPORT, OBJECT, ABSTAIN, Electorate
+
+    r = RULES[rule["rule"]](**rule)
+    rng = np.random.default_rng(7)
+    n, texts = 5, 4
+    support = rng.uniform(0, 0.6, (texts, n))
+    objection = rng.uniform(0, 1, (texts, n)) * (1 - support)
+    profiles = np.array(list(itertools.product((SUPPORT, ABSTAIN, OBJECT), repeat=n)), dtype=np.int8)
+    passes = r.passes(profiles, Electorate(n, ("participant",) * n, {}))
+    chance = np.where(profiles == SUPPORT, support[:, None, :], np.where(profiles == OBJECT, objection[:, None, :], 1 - support[:, None, :] - objection[:, None, :]))
+    brute = (chance.prod(axis=2) * passes).sum(axis=1)
+    np.testing.assert_allclose(count_test_chance(support, objection, r.count_test()), brute, rtol=1e-12, atol=1e-14)
+
+
+def test_rules_where_who_votes_matters_have_no_count_test():
+    from kpsim.rules import RULES
+
+    for name, cls in RULES.items():
+        if not cls.anonymous:
+            assert cls.count_test(cls.model_construct(rule=name)) is None, name
