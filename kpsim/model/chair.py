@@ -29,7 +29,8 @@ from scipy.special import ndtr, ndtri
 
 from kpsim.rules import ABSTAIN, OBJECT
 
-GRID = 51  # candidate texts evenly spread over the mandate
+GRID = 51  # candidate texts evenly spread over the mandate at noise 0 (with every stance's edge)
+COARSE = 17  # with noise: a coarse grid, then as many texts around the best of it
 DRAWS = 64  # noise draws per actor that estimate P(pass | text) where it has no exact form (weights, chambers)
 SAME = 1e-6  # positions that moved less than this since the last draft: the chair's text stands
 
@@ -121,7 +122,16 @@ class SetterChair:
         """The text the chair in `column` tables, given positions x."""
         chair_x = x[column]
         lo, hi = model.text_bounds
-        t = np.union1d(self.candidates(model, x), [min(max(chair_x, lo), hi)])  # its own ideal is always a candidate
+        ideal = min(max(chair_x, lo), hi)  # its own ideal is always a candidate
+        if model.dynamics.noise == 0:
+            return self._best_of(model, x, chair_x, np.union1d(self.candidates(model, x), [ideal]))
+        # the expected utility is smooth in the text: a coarse grid, then a fine one around its best
+        step = (hi - lo) / (COARSE - 1)
+        best = self._best_of(model, x, chair_x, np.union1d(np.linspace(lo, hi, COARSE), [ideal]))
+        fine = np.linspace(max(lo, best - step), min(hi, best + step), COARSE)
+        return self._best_of(model, x, chair_x, np.union1d(fine, [best]))
+
+    def _best_of(self, model, x, chair_x, t) -> float:
         # order by the chair's own liking, so that among equals it tables the text it likes best
         t = t[np.argsort(np.abs(t - chair_x), kind="stable")]
         members = model.members_now()
@@ -176,7 +186,10 @@ def count_test_chance(support: np.ndarray, objection: np.ndarray, test) -> np.nd
     abstain = 1.0 - support - objection
     chance = _law_meets(support, objection, abstain, test)
     if test.need_support:  # less the chance that it "passes" with nobody supporting: support's mass dropped, not moved
-        chance -= _law_meets(np.zeros_like(support), objection, abstain, test)
+        if test.offset == 0 and not test.strict and (test.loss or test.veto):  # with S = 0 it holds only where nobody objects
+            chance -= abstain.prod(axis=1)
+        elif test.offset > 0 or not test.strict:
+            chance -= _law_meets(np.zeros_like(support), objection, abstain, test)
     return np.clip(chance, 0.0, 1.0)
 
 
