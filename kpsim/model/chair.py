@@ -94,7 +94,8 @@ class SetterChair:
         # what the chair's choice depends on besides the positions; unchanged, with positions within SAME: the same text
         # (the pressure of time on holdouts grows slowly: the chair re-plans for it once a meeting-year, not every meeting)
         year = int((model.meeting - 1) / model.spec.calendar.meetings_per_year) if model.dynamics.acquiescence_time else 0
-        context = (who, id(model.dynamics), model.text_bounds, model.rule, year)
+        members = model.members_now()
+        context = (who, id(model.dynamics), model.text_bounds, model.rule, year, None if members is None else members.tobytes())
         last = getattr(self, "_last", None)
         if last is None or last[0] != context or np.abs(last[1] - x).max() > SAME:
             self._last = (context, x.copy(), self.best_text(model, x, model.actor_ids.index(who)))
