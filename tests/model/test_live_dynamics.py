@@ -374,3 +374,16 @@ def test_rules_where_who_votes_matters_have_no_count_test():
     for name, cls in RULES.items():
         if not cls.anonymous:
             assert cls.count_test(cls.model_construct(rule=name)) is None, name
+
+
+def test_the_setter_re_plans_when_a_member_leaves_under_the_same_chair():
+    """A blocker that objects to everything makes every text hopeless, so the chair tables its ideal (1.0); once the
+    blocker has left (2001), the same chair tables the veto's edge, 0.6, and it passes at the first meeting of 2001."""
+    actors = [
+        {"id": "chair", "position": 1.0, "salience": 1.0},
+        {"id": "veto", "position": 0.3, "salience": 1.0},
+        {"id": "blocker", "position": 0.0, "salience": 1.0, "left": 2001},
+    ]
+    m = plenary(actors, chair={"actor": "chair", "strategy": "setter"}, calendar={"start_year": 2000.0, "meetings_per_year": 2})
+    assert [h.text[0] for h in m.history[:2]] == [1.0, 1.0]
+    assert m.adopted[0] and m.meetings[0] == 3 and m.text[0] == pytest.approx(0.6, abs=1e-6)
