@@ -55,10 +55,10 @@ def amend_toward_objectors(model, rows: np.ndarray) -> None:
     the abstainers when nobody objected); the text moves a fraction
     `amendment_step` of the way, never past the mandate.
     """
-    p = model.n_participants  # the chair answers participants' objections, not observers'
+    p = model.n_participants  # the chair answers participants' objections, not observers' (nor non-members')
     last = model.stances[rows, :p]
     x = model.positions_at(rows)[:, :p]
-    sal = model.salience[:p]
+    sal = model.salience[:p] if model.members is None else np.where(model.members[:p], model.salience[:p], 0.0)
     w = np.where(last == OBJECT, sal, 0.0)
     none = w.sum(axis=1) == 0
     if none.any():
@@ -94,8 +94,8 @@ class SetterChair:
         # what the chair's choice depends on besides the positions; unchanged, with positions within SAME: the same text
         # (the pressure of time on holdouts grows slowly: the chair re-plans for it once a meeting-year, not every meeting)
         year = int((model.meeting - 1) / model.spec.calendar.meetings_per_year) if model.dynamics.acquiescence_time else 0
-        members = model.members_now()
-        context = (who, id(model.dynamics), model.text_bounds, model.rule, year, None if members is None else members.tobytes())
+        members = model.members
+        context = (who, model.revision, model.rule, year, None if members is None else members.tobytes())
         last = getattr(self, "_last", None)
         if last is None or last[0] != context or np.abs(last[1] - x).max() > SAME:
             self._last = (context, x.copy(), self.best_text(model, x, model.actor_ids.index(who)))
@@ -115,7 +115,7 @@ class SetterChair:
                 for edge in (x[ok] + r[ok], x[ok] - r[ok]):
                     texts += [edge - 1e-9, edge, edge + 1e-9]  # either side of the edge, whatever the rounding
             if model.red_line is not None:
-                texts.append(model.red_line[~np.isnan(model.red_line)])
+                texts.append(model.red_values)
         t = np.concatenate(texts)
         return np.unique(t[(t >= lo) & (t <= hi)])
 
@@ -135,7 +135,7 @@ class SetterChair:
     def _best_of(self, model, x, chair_x, t) -> float:
         # order by the chair's own liking, so that among equals it tables the text it likes best
         t = t[np.argsort(np.abs(t - chair_x), kind="stable")]
-        members = model.members_now()
+        members = model.members
         test = model.rule.count_test()
         p = exact_chance(model, x, t, test, members) if test is not None else self.sampled_chance(model, x, t, members)
         utility = -np.abs(t - chair_x)
@@ -164,7 +164,7 @@ def stance_chances(model, x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.
             support = np.where(sal > 0, ndtr((gain - r / sal) / eta), 0.0)
             objection = np.where(sal > 0, ndtr((-threshold / sal - gain) / eta), 0.0)
     if model.red_line is not None:
-        below = model.direction * (t[:, None] - model.red_line[model.red_cols]) < 0
+        below = model.below_red_line(t[:, None])
         support[:, model.red_cols] = np.where(below, 0.0, support[:, model.red_cols])
         objection[:, model.red_cols] = np.where(below, 1.0, objection[:, model.red_cols])
     return support, objection
@@ -189,7 +189,7 @@ def count_test_chance(support: np.ndarray, objection: np.ndarray, test) -> np.nd
     if test.need_support:  # less the chance that it "passes" with nobody supporting: support's mass dropped, not moved
         if test.offset == 0 and not test.strict and (test.loss or test.veto):  # with S = 0 it holds only where nobody objects
             chance -= abstain.prod(axis=1)
-        elif test.offset > 0 or not test.strict:
+        elif test.offset > 0 or (test.offset == 0 and not test.strict):  # (offset < 0: S = 0 never passes)
             chance -= _law_meets(np.zeros_like(support), objection, abstain, test)
     return np.clip(chance, 0.0, 1.0)
 

@@ -74,11 +74,12 @@ class PlenaryModel(mesa.Model):
             name: np.array([e.weights.get(name, 0.0) for e in entries[:p]]) for name in {w for e in entries for w in e.weights}
         }
         self.electorate = Electorate(n_participants=p, kinds=self.kinds, weights=self.weights)
-        self._electorates: dict[tuple, object] = {}  # electorates and ally matrices by membership
+        self._electorates: dict[bytes, Electorate] = {}  # by membership
+        self._allies: dict[bytes, np.ndarray] = {}  # by membership; cleared when an event sets values
+        self.revision = 0  # how many set events have changed the parameters (the setter chair re-plans on a change)
         self.streams = Streams(scenario.seed, reps, [e.id for e in entries])
 
         n = len(reps)
-        self.status_quo = scenario.proposal.status_quo
         self.stances = np.zeros((n, len(entries)), dtype=np.int8)
         self.failures = np.zeros(n, dtype=np.int64)
         self.meetings = np.zeros(n, dtype=np.int64)
@@ -88,6 +89,7 @@ class PlenaryModel(mesa.Model):
         self.active = np.arange(n)
         self.meeting = 0
         self.polls = 0  # polls held so far (rounds of every meeting)
+        self.members = None  # this meeting's members (None: everybody), set at each step
         self._set_parameters(entries, scenario)
         self.text = np.full(n, scenario.proposal.position)
         # observers with patience walk out; gone[r, j]: actor j has left in replication r
@@ -110,6 +112,7 @@ class PlenaryModel(mesa.Model):
         p = self.n_participants
         prop = scenario.proposal
         self.text_bounds = (min(prop.floor, prop.position), max(prop.floor, prop.position))
+        self.status_quo = prop.status_quo
         self.direction = np.sign(prop.position - prop.status_quo)
         x0 = np.array([e.position for e in entries])
         if dyn.position_noise > 0:
@@ -124,7 +127,8 @@ class PlenaryModel(mesa.Model):
         self.reluctance = dyn.reluctance + np.array([e.reluctance for e in entries])
         red = np.array([np.nan if e.reservation is None else e.reservation for e in entries])
         self.red_line = red if np.isfinite(red).any() else None
-        self.red_cols = np.flatnonzero(np.isfinite(red))  # the actors with a red line
+        self.red_cols = np.flatnonzero(np.isfinite(red))  # the actors with a red line, and their lines
+        self.red_values = red[self.red_cols]
 
         stub = held_view(np.array([e.stubbornness for e in entries[:p]]), dyn.stubbornness_scale)
         self.susceptibility = 1.0 - stub
@@ -138,6 +142,7 @@ class PlenaryModel(mesa.Model):
             self.lobby_pull = np.minimum(1.0, dyn.lobbying * strength.sum() * (1.0 - stub))
         else:
             self.lobby_weights = self.lobby_pull = None
+        self._threshold = self._objection_threshold()
 
     # ---------------------------------------------------------------- a meeting
 
@@ -153,15 +158,16 @@ class PlenaryModel(mesa.Model):
             if rows.size == 0:
                 self.running = False
                 return
+        self.members = members = self.members_now()
+        self._threshold = self._objection_threshold()
         for phase in self.strategy.phases:
             phase(self, rows)
         rounds = self.spec.calendar.rounds_per_meeting
-        members = self.members_now()
         open_rows = rows
         for round_ in range(rounds):
             if self.strategy.drafts:
                 self.chair.draft(self, open_rows, round_)
-            poll = self.meeting if rounds == 1 else (self.meeting - 1) * rounds + round_ + 1
+            poll = (self.meeting - 1) * rounds + round_ + 1  # with one round, the meeting
             stances = self.strategy.stances(self, open_rows, poll)
             if self.gone is not None:
                 stances[self.gone[open_rows]] = ABSTAIN  # who walked out takes no side
@@ -212,13 +218,18 @@ class PlenaryModel(mesa.Model):
             objects[..., :p] = d[..., :p] < (a / max(p - 1, 1)) * isolation - (threshold[:p] + a)
         out = (d > self.dynamics.reluctance).view(np.int8) - objects.view(np.int8)
         if self.red_line is not None:
-            # a red line: the text is on the status-quo side of it, so the actor objects whatever its gain
-            below = self.direction * (text - self.red_line[self.red_cols]) < 0
-            out[..., self.red_cols] = np.where(below, np.int8(OBJECT), out[..., self.red_cols])
+            out[..., self.red_cols] = np.where(self.below_red_line(text), np.int8(OBJECT), out[..., self.red_cols])
         return out
 
+    def below_red_line(self, text) -> np.ndarray:
+        """Per actor with a red line (columns red_cols): is the text on the status-quo side of it? Then it objects, whatever its gain."""
+        return self.direction * (text - self.red_values) < 0
+
     def objection_threshold(self) -> np.ndarray:
-        """How bad a text must be before an actor objects: its reluctance, plus the pressure of time on participants."""
+        """How bad a text must be before an actor objects: its reluctance, plus the pressure of time on participants (per meeting)."""
+        return self._threshold
+
+    def _objection_threshold(self) -> np.ndarray:
         dyn = self.dynamics
         if not dyn.acquiescence_time:
             return self.reluctance
@@ -240,28 +251,27 @@ class PlenaryModel(mesa.Model):
             return None
         year = self.spec.calendar.year(max(self.meeting, 1))
         joined, left = self.membership
-        return ~((joined > year) | (left <= year))  # NaN compares False: no limit
+        members = ~((joined > year) | (left <= year))  # NaN compares False: no limit
+        return None if members.all() else members
 
     def allies_now(self) -> np.ndarray:
         """The influence matrix among this meeting's members: a participant that has not joined (or has left) pulls nobody."""
-        members = self.members_now()
-        if members is None or members.all():
+        if self.members is None:
             return self.influence_matrix
-        key = ("allies", tuple(members))
-        if key not in self._electorates:
+        key = self.members.tobytes()
+        if key not in self._allies:
             p = self.n_participants
-            entries = [a.entry for a in self.actors[:p]]
-            self._electorates[key] = _ally_matrix(entries, members[:p])
-        return self._electorates[key]
+            self._allies[key] = _ally_matrix([a.entry for a in self.actors[:p]], self.members[:p])
+        return self._allies[key]
 
     def decide(self, stances: np.ndarray, members: np.ndarray | None = None) -> np.ndarray:
         """The rule on these stance profiles; only members' stances count, and only members make up the electorate."""
-        if members is None or members.all():
+        if members is None:
             return self.rule.passes(stances, self.electorate)
         return self.rule.passes(stances[:, members], self._electorate_of(members))
 
     def _electorate_of(self, members: np.ndarray) -> Electorate:
-        key = tuple(members)
+        key = members.tobytes()
         if key not in self._electorates:
             p = self.n_participants
             self._electorates[key] = Electorate(
@@ -295,9 +305,9 @@ class PlenaryModel(mesa.Model):
             self.spec = with_values(base, keys, tuple(event.set[path] for path in paths)).model_copy(update={"events": self.spec.events})
             entries = sorted(self.spec.actors, key=lambda a: a.kind != PARTICIPANT)
             moved = [self.actor_ids.index(self.spec.actors[k[1]].id) for k in keys if k[0] == "actors" and k[-1] == "position"]
-            current = self.positions.copy()
             self._set_parameters(entries, self.spec, keep_positions=True)
-            self.positions = current
+            self._allies.clear()  # blocs or capabilities may have changed
+            self.revision += 1
             for j in moved:
                 self.positions[:, j] = entries[j].position
             for agent, entry in zip(self.actors, entries):
@@ -310,7 +320,7 @@ class PlenaryModel(mesa.Model):
         self.failed_decisions += len(failed)
         objecting = failed == OBJECT
         self.objections += objecting.sum(axis=0)
-        if members is not None and not members.all():
+        if members is not None:
             pivotal = _pivotal(failed[:, members], objecting[:, members], self.rule, self._electorate_of(members))
             self.pivotal[members] += pivotal
         else:

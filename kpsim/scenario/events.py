@@ -33,7 +33,12 @@ STAYS = {  # heads an event may not set, and why
     "calendar": "the calendar does not change during a run",
     "rules": "rules do not change by set: give the new rule in a rule event, e.g. {at: 3, rule: {rule: qualified_majority, q: 2/3}}",
 }
-STRUCTURE = {("dynamics", "mode"): "the model (agents or null) does not change during a run"}
+STRUCTURE = {
+    ("dynamics", "mode"): "the model (agents or null) does not change during a run",
+    ("actors", "patience"): "an observer's patience is set for the whole run",
+    ("actors", "joined"): "membership years are set for the whole run (they already change who votes by year)",
+    ("actors", "left"): "membership years are set for the whole run (they already change who votes by year)",
+}
 
 
 class Event(Strict):

@@ -387,3 +387,20 @@ def test_the_setter_re_plans_when_a_member_leaves_under_the_same_chair():
     m = plenary(actors, chair={"actor": "chair", "strategy": "setter"}, calendar={"start_year": 2000.0, "meetings_per_year": 2})
     assert [h.text[0] for h in m.history[:2]] == [1.0, 1.0]
     assert m.adopted[0] and m.meetings[0] == 3 and m.text[0] == pytest.approx(0.6, abs=1e-6)
+
+
+def test_a_status_quo_event_moves_the_status_quo_every_stance_is_measured_from():
+    m = blocked([{"at": 2, "set": {"proposal.status_quo": 0.2}}])
+    assert m.status_quo == 0.2 == m.spec.proposal.status_quo
+
+
+def test_the_anonymous_chair_answers_members_only():
+    """Nobody objects (two members barely care and a non-member would), so the chair moves toward the abstainers:
+    the members' positions only, not the non-member's at 0."""
+    actors = [
+        {"id": "a", "position": 0.9, "salience": 0.01},
+        {"id": "b", "position": 0.9, "salience": 0.01},
+        {"id": "out", "position": 0.0, "salience": 1.0, "joined": 2050},
+    ]
+    m = plenary(actors, dynamics={"amendment_step": 0.5, "reluctance": 0.1}, calendar={"start_year": 2000.0, "horizon": 3})
+    assert [round(h.text[0], 6) for h in m.history] == [1.0, 0.95, 0.925]

@@ -308,3 +308,20 @@ def test_an_unknown_field_in_an_event_rule_is_named_like_one_in_rules(tmp_path):
     res = CliRunner().invoke(main, ["validate", str(p)])
     assert res.exit_code == 2
     assert f"{p}:7: events[0].rule.qq — unknown field (did you mean 'q'?) — allowed: name, rule, q, ties" in res.output
+
+
+def test_an_event_may_not_set_patience_or_membership_years(tmp_path):
+    from click.testing import CliRunner
+
+    from kpsim.cli import main
+
+    p = tmp_path / "e.yaml"
+    p.write_text(
+        "name: e\ncalendar: {start_year: 2000}\nactors:\n  - {id: a}\n  - {id: o, kind: civil_society, patience: 3}\n"
+        "proposal: {}\nrules: [{rule: consensus}]\nevents:\n  - {at: 2, set: {actors.o.patience: 1}}\n"
+        "  - {at: 2, set: {actors.a.joined: 2001}}\n"
+    )
+    res = CliRunner().invoke(main, ["validate", str(p)])
+    assert res.exit_code == 2
+    assert "events[0].set.actors.o.patience = 1 — an observer's patience is set for the whole run" in res.output
+    assert "events[1].set.actors.a.joined = 2001 — membership years are set for the whole run" in res.output
