@@ -41,8 +41,6 @@ def compare(
     update = {k: v for k, v in {"seed": seed, "replications": reps}.items() if v is not None}
     scenario = scenario.model_copy(update=update)
     rules = list(rules) if rules else [r.label for r in scenario.rules]
-    for r in rules:
-        scenario.rule(r)  # an unknown name is an input error before any work
     jobs = jobs or default_jobs()
     runs, blockers = run(scenario, rules, jobs=jobs, progress=progress)
     cal = scenario.calendar

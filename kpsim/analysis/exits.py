@@ -11,8 +11,8 @@ COLUMNS = ["rule", "observer", "replications", "left", "left_lo", "left_hi", "me
 
 
 def exit_meetings(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per (rule, replication, observer that left): runs.csv's `exits` column ('csc@2;gw@5') unpacked."""
-    rows = runs.loc[runs["exits"].fillna("") != "", ["rule", "replication", "exits"]]
+    """One row per (rule, observer) exit: runs.csv's `exits` column ('csc@2;gw@5') unpacked."""
+    rows = runs.loc[runs["exits"].fillna("") != "", ["rule", "exits"]]
     pairs = rows.assign(exit=rows["exits"].str.split(";")).explode("exit")
     split = pairs["exit"].str.rsplit("@", n=1, expand=True)
     return pd.DataFrame({"rule": pairs["rule"].to_numpy(), "observer": split[0].to_numpy(), "meeting": split[1].astype(int).to_numpy()})
@@ -25,16 +25,15 @@ def exits_table(results) -> pd.DataFrame:
     if "exits" not in runs:
         return pd.DataFrame(columns=COLUMNS)
     observers = [a.id for a in results.scenario.actors if a.patience is not None]
-    left = exit_meetings(runs)
+    left = exit_meetings(runs).groupby(["rule", "observer"])["meeting"]
+    meetings = {key: g.to_numpy() for key, g in left}
     out = []
-    for rule, g in runs.groupby("rule", sort=False):
-        n = len(g)
+    for rule, n in runs.groupby("rule", sort=False).size().items():
         for obs in observers:
-            m = left.loc[(left["rule"] == rule) & (left["observer"] == obs), "meeting"].to_numpy()
+            m = meetings.get((rule, obs), np.array([], dtype=int))
             share, lo, hi = wilson(len(m), n)
-            out.append([rule, obs, n, share, lo, hi, *(
-                (float(np.median(m)), int(m.min()), int(m.max())) if len(m) else (np.nan, np.nan, np.nan)
-            )])
+            when = (float(np.median(m)), int(m.min()), int(m.max())) if len(m) else (np.nan, np.nan, np.nan)
+            out.append([rule, obs, n, share, lo, hi, *when])
     return pd.DataFrame(out, columns=COLUMNS)
 
 

@@ -73,15 +73,24 @@ class Mechanism:
 
     `off(scenario)` is the scenario with this mechanism alone switched off;
     `why_off(scenario)` is None where it can act, else the reason it cannot
-    (then switching it off changes nothing by construction); `is_on` is
-    `why_off(...) is None`.
+    (then switching it off changes nothing by construction): the null model
+    has none of the agent mechanisms, and `check` says the rest.
     """
 
     name: str
-    label: str  # as the terminal prints it
     does: str  # what it does, in a few words
     off: Callable[[Scenario], Scenario]
-    why_off: Callable[[Scenario], str | None]
+    check: Callable[[Scenario], str | None]
+    agents_only: bool = True  # a mechanism of the agent-based dynamics (exit also acts in the null model)
+
+    @property
+    def label(self) -> str:  # as the terminal prints it
+        return self.name.replace("_", " ")
+
+    def why_off(self, scenario: Scenario) -> str | None:
+        if self.agents_only and scenario.dynamics.mode == "null":
+            return "dynamics.mode = null: the null model has none"
+        return self.check(scenario)
 
     def is_on(self, scenario: Scenario) -> bool:
         return self.why_off(scenario) is None
@@ -95,15 +104,7 @@ def _participants(scenario: Scenario):
     return [a for a in scenario.actors if a.kind == PARTICIPANT]
 
 
-def _null(scenario: Scenario) -> str | None:
-    if scenario.dynamics.mode == "null":
-        return "dynamics.mode = null: the null model has none"
-    return None
-
-
 def _lobbying_off(scenario: Scenario) -> str | None:
-    if (why := _null(scenario)) is not None:
-        return why
     if scenario.dynamics.lobbying == 0:
         return "dynamics.lobbying = 0"
     if not any(a.lobbying > 0 for a in scenario.actors if a.kind != PARTICIPANT):
@@ -116,8 +117,6 @@ def _lobbying_off(scenario: Scenario) -> str | None:
 def _influence_off(scenario: Scenario) -> str | None:
     """Friedkin–Johnsen influence moves a participant toward its bloc and anchors it to its initial view; without
     a bloc of two or more open participants and without lobbying, every position stays where it started."""
-    if (why := _null(scenario)) is not None:
-        return why
     if not scenario.dynamics.influence:
         return "dynamics.influence = false"
     blocs: dict[str, list] = {}
@@ -131,8 +130,6 @@ def _influence_off(scenario: Scenario) -> str | None:
 
 
 def _amendment_off(scenario: Scenario) -> str | None:
-    if (why := _null(scenario)) is not None:
-        return why
     prop = scenario.proposal
     if prop.floor == prop.position:
         return "the chair has no mandate to amend: proposal.reservation is not set, so the text stays as tabled"
@@ -143,8 +140,6 @@ def _amendment_off(scenario: Scenario) -> str | None:
 
 
 def _acquiescence_off(scenario: Scenario) -> str | None:
-    if (why := _null(scenario)) is not None:
-        return why
     dyn = scenario.dynamics
     if dyn.acquiescence_isolation == 0 and dyn.acquiescence_time == 0:
         return "dynamics.acquiescence_isolation = 0 and acquiescence_time = 0"
@@ -166,25 +161,26 @@ MECHANISMS: dict[str, Mechanism] = {
     m.name: m
     for m in (
         Mechanism(
-            "influence", "influence", "participants move toward their bloc",
+            "influence", "participants move toward their bloc",
             lambda sc: _dynamics(sc, influence=False), _influence_off,
         ),
         Mechanism(
-            "lobbying", "lobbying", "observers pull participants toward them",
+            "lobbying", "observers pull participants toward them",
             lambda sc: _dynamics(sc, lobbying=0.0), _lobbying_off,
         ),
         Mechanism(
-            "chair_amendment", "chair amendment", "the chair redrafts the text",
+            "chair_amendment", "the chair redrafts the text",
             lambda sc: _dynamics(sc, amendment_step=0.0).model_copy(update={"chair": None}), _amendment_off,
         ),
         Mechanism(
-            "acquiescence", "acquiescence", "holdouts give way when isolated or with time",
+            "acquiescence", "holdouts give way when isolated or with time",
             lambda sc: _dynamics(sc, acquiescence_isolation=0.0, acquiescence_time=0.0), _acquiescence_off,
         ),
         Mechanism(
-            "exit", "exit", "observers walk out after their patience",
+            "exit", "observers walk out after their patience",
             lambda sc: sc.model_copy(update={"actors": [a.model_copy(update={"patience": None}) for a in sc.actors]}),
             _exit_off,
+            agents_only=False,
         ),
     )
 }

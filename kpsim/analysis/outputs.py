@@ -35,6 +35,11 @@ def chart(name: str, write: Callable[..., list[Path]]) -> None:
     CHARTS[name] = write
 
 
+def write_charts(results, tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
+    """Every registered chart of these results into `folder`; the files written."""
+    return [path for write in CHARTS.values() for path in write(results, tables, folder)]
+
+
 def build_tables(results) -> dict[str, pd.DataFrame]:
     """Every registered table of these results, by file name (empty ones included, for the charts to read)."""
     return {name: build(results) for name, build in TABLES.items()}

@@ -19,9 +19,10 @@ import pandas as pd
 
 # imported for the tables they register in the outputs registry
 from kpsim.analysis import blockers, exits, rulepower, survival, thresholds  # noqa: F401
-from kpsim.analysis.outputs import CHARTS, build_tables
+from kpsim.analysis.outputs import CHARTS, build_tables, write_charts
 from kpsim.atomic import atomic_dir
 from kpsim.errors import InputError
+from kpsim.run.provenance import write_meta
 from kpsim.scenario.load import load_scenario, scenario_yaml
 from kpsim.scenario.schema import Scenario
 
@@ -92,9 +93,9 @@ class Results:
                 if len(table):
                     write_table(table, tmp / name)
                     written.append(tmp / name)
-            for write_chart in CHARTS.values() if charts else ():
-                written += write_chart(self, tables, tmp / "charts")
-            (tmp / "meta.json").write_text(json.dumps(self.meta, indent=2) + "\n")
+            if charts:
+                written += write_charts(self, tables, tmp / "charts")
+            write_meta(tmp / "meta.json", self.meta)
         return [folder / p.relative_to(tmp) for p in written]
 
     @classmethod

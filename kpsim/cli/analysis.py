@@ -127,7 +127,7 @@ def power(file, rules, by_bloc, quota, weights, names, as_json):
 @handle_input_errors
 def charts(folder):
     """Redraw the charts of results FOLDER into FOLDER/charts/ (PNG, SVG, PDF)."""
-    from kpsim.analysis.outputs import CHARTS
+    from kpsim.analysis.outputs import write_charts
     from kpsim.analysis.results import Results
     from kpsim.atomic import atomic_dir
     import kpsim.output  # noqa: F401  (registers the charts)
@@ -135,7 +135,7 @@ def charts(folder):
     results = Results.read(folder)
     tables = results.tables()
     with atomic_dir(folder / "charts", force=True) as tmp:
-        paths = [p for write_chart in CHARTS.values() for p in write_chart(results, tables, tmp)]
+        paths = write_charts(results, tables, tmp)
     click.echo(f"{len(paths)} files in {folder / 'charts'}/")
 
 

@@ -51,12 +51,13 @@ def validate(files):
 
 def execute(file: Path, rules, reps, seed, jobs, out, force, quiet, charts=True, adapt=None):
     """Compare, write the results folder, print the table; `adapt` rewrites the scenario first (e.g. a threshold sweep)."""
-    from kpsim.run.pool import default_jobs, warm_up
+    from kpsim.run.pool import warm_up
 
     warm_up(jobs, "kpsim.run.runner")  # the worker server imports kpsim while this process does
     import kpsim.output  # noqa: F401  (registers the charts)
     from kpsim.analysis.compare import compare
     from kpsim.analysis.results import new_run_dir
+    from kpsim.analysis.exits import exits_table, format_exits
     from kpsim.analysis.summary import format_summary, format_ties
     from kpsim.atomic import check_free
     from kpsim.scenario.load import load_scenario
@@ -69,7 +70,7 @@ def execute(file: Path, rules, reps, seed, jobs, out, force, quiet, charts=True,
         scenario.rule(r)
     out = Path(out) if out else new_run_dir(scenario.name)
     check_free(out, force)  # before the run, not after it
-    results = compare(scenario, rules, jobs=jobs or default_jobs(), progress=not quiet, command=typed_command(), source=str(file))
+    results = compare(scenario, rules, jobs=jobs, progress=not quiet, command=typed_command(), source=str(file))
     written = results.write(out, force=force, charts=charts)
     cal = scenario.calendar
     click.echo(
@@ -80,6 +81,9 @@ def execute(file: Path, rules, reps, seed, jobs, out, force, quiet, charts=True,
     ties = format_ties([scenario.rule(r) for r in results.rules])
     if ties:
         click.echo(ties)
+    exits = exits_table(results)
+    if len(exits):
+        click.echo("observers that walked out (exits.csv):\n" + format_exits(exits))
     click.echo(f"\nresults: {out}/" + (f" (charts in {out}/charts/)" if charts else ""))
     return results, written
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import platform
 import subprocess
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from kpsim.atomic import write_text
 from kpsim.version import __version__
 
 
@@ -23,6 +25,11 @@ def git_commit(where: Path) -> str | None:
         return head + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return None
+
+
+def write_meta(path: Path, meta: dict) -> None:
+    """meta.json, written last into a folder: the sign that the folder is complete."""
+    write_text(path, json.dumps(meta, indent=2) + "\n")
 
 
 def run_meta(scenario, rules, jobs: int, started: float, source: str | None, command: str) -> dict:

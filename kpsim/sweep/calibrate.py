@@ -216,32 +216,29 @@ def describe_target(t) -> str:
     return "; ".join(parts) or "—"
 
 
-def mechanisms_at(cases: list[Case], params: dict, replications: int, seed: int, jobs: int | None = None) -> pd.DataFrame:
-    """kpsim mechanisms for every case at the fitted point: one row per case, mechanism and rule."""
+def mechanisms_at(cases: list[Case], params: dict, replications: int, seed: int, jobs: int | None = None) -> list[pd.DataFrame]:
+    """kpsim mechanisms for every case at the fitted point: one table per case (rows: mechanism and rule)."""
     from kpsim.analysis.mechanisms import mechanism_effects
 
-    frames = []
-    for case in cases:
-        table = mechanism_effects(with_dynamics(case.scenario, params, replications, seed), jobs=jobs)
-        frames.append(table.assign(case=case.name))
-    return pd.concat(frames, ignore_index=True)
+    return [mechanism_effects(with_dynamics(c.scenario, params, replications, seed), jobs=jobs).assign(case=c.name) for c in cases]
 
 
-def strongest_effects(table: pd.DataFrame) -> pd.DataFrame:
-    """Per mechanism, where it acts most: the largest change of a share adopted, and of a median, over every case and rule."""
-    from kpsim.analysis.mechanisms import ADOPTED_EFFECT, MEDIAN_EFFECT
+def strongest_effects(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """Per mechanism, where it acts most (the largest change of a share adopted, and of a median, over every case and
+    rule), and whether it acts anywhere: not switched off in effect in every case (kpsim.analysis.mechanisms)."""
+    from kpsim.analysis.mechanisms import switched_off_in_effect
 
+    idle_everywhere = set.intersection(*(set(switched_off_in_effect(t)) for t in tables))
+    table = pd.concat(tables, ignore_index=True)
     rows = []
     for m, g in table.groupby("mechanism", sort=False):
         a = g.loc[g["adopted_change"].abs().idxmax()]
         med = g.dropna(subset=["median_change"])
         b = med.loc[med["median_change"].abs().idxmax()] if len(med) else None
-        one_sided = g[g["median_on"].isna() != g["median_off"].isna()]  # a median reached on one side only
-        acts = abs(a.adopted_change) >= ADOPTED_EFFECT or (b is not None and abs(b.median_change) >= MEDIAN_EFFECT) or len(one_sided) > 0
         rows.append({
             "mechanism": m,
             "adopted_change": a.adopted_change, "adopted_where": f"{a.case}, {a.rule}",
             "median_change": np.nan if b is None else b.median_change, "median_where": "" if b is None else f"{b.case}, {b.rule}",
-            "acts": bool(acts),
+            "acts": m not in idle_everywhere,
         })
     return pd.DataFrame(rows)

@@ -25,7 +25,8 @@ from tqdm.auto import tqdm
 from kpsim.analysis.summary import SUMMARISED, summarise
 from kpsim.run.runner import MAX_BATCH, run
 from kpsim.scenario.schema import Scenario
-from kpsim.sweep.design import Design, point_scenario, resolve_path
+from kpsim.scenario.paths import resolve_path
+from kpsim.sweep.design import Design, point_scenario
 from kpsim.sweep.store import SweepFolder, parquet_bytes
 
 CHUNK_REPLICATIONS = 20_000  # per chunk and rule: big enough to amortise writing a file

@@ -41,7 +41,7 @@ from kpsim.atomic import write_text
 from kpsim.errors import InputError
 from kpsim.model.dynamics import DYNAMICS
 from kpsim.output.style import OKABE_ITO, SLIDE, frame, house_style, save
-from kpsim.run.provenance import run_meta
+from kpsim.run.provenance import run_meta, write_meta
 from kpsim.scenario.schema import Scenario
 from kpsim.sweep.calibrate import BOX
 from kpsim.sweep.design import Design, design_from_rows
@@ -247,7 +247,7 @@ class Analysis:
         for output in OUTPUTS:
             save(sobol_chart(table, output, results, subtitle), out / "charts", f"sobol_{output}")
         meta = run_meta(base, rules, workers + here, started, self.source, command)
-        write_text(out / "meta.json", json.dumps(meta, indent=2) + "\n")
+        write_meta(out / "meta.json", meta)
         return table
 
 

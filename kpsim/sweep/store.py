@@ -35,7 +35,7 @@ import pandas as pd
 
 from kpsim.atomic import write_bytes, write_text
 from kpsim.errors import InputError
-from kpsim.run.provenance import run_meta
+from kpsim.run.provenance import run_meta, write_meta
 from kpsim.scenario.load import scenario_yaml
 from kpsim.version import __version__
 
@@ -233,7 +233,7 @@ class SweepFolder:
         table = plan.table().merge(self.summary_parts(), on="point", how="right")
         write_text(self.path / "summary.csv", table.to_csv(index=False))
         meta = run_meta(plan.base, self.rules, workers, self.started, plan.source, command)
-        write_text(self.path / "meta.json", json.dumps(meta, indent=2) + "\n")
+        write_meta(self.path / "meta.json", meta)
 
     # ------------------------------------------------------------ reading
 
