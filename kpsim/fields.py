@@ -18,14 +18,16 @@ def _between(lo: float, hi: float | None = None):
     return AfterValidator(check)
 
 
+MAX_REPLICATIONS = 100_000_000  # per rule: the scenario files and every --reps
+
 Unit = Annotated[float, _between(0, 1)]
 NonNeg = Annotated[float, _between(0)]
 
 
 class Strict(BaseModel):
-    """Unknown keys are errors (reported with a suggestion): a typo must not become a default."""
+    """Unknown keys are errors (reported with a suggestion): a typo must not become a default; NaN and infinity are errors (NaN passes every range check)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, validate_default=True, allow_inf_nan=False)
 
 
 def _fraction(v) -> Fraction:

@@ -82,3 +82,22 @@ def censored_results():
         return make_results(threshold_scenario(short, ["1"]), reps, {"command": "test"}, "censored")
 
     return lambda reps: dataclasses.replace(computed(reps), meta=dict(computed(reps).meta))
+
+
+# ------------------------------------------------------------------ skips are said loudly
+
+
+def pytest_terminal_summary(terminalreporter):
+    """A skipped test is a part of the suite that did not run here: say which and why, at the end, in red."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        if not reason.startswith("not applicable"):  # a property of the parameter (a contract test of a rule), not of the machine
+            reasons[reason] = reasons.get(reason, 0) + 1
+    if not reasons:
+        return
+    terminalreporter.write_sep("!", f"NOT THE WHOLE SUITE: {sum(reasons.values())} tests skipped on this machine", red=True, bold=True)
+    for reason, n in reasons.items():
+        terminalreporter.write_line(f"  {n} × {reason}", red=True)

@@ -131,7 +131,7 @@ def test_more_consent_never_turns_a_pass_into_a_failure(rule, before, after):
 
 def test_anonymous_rules_depend_only_on_how_many(rule):
     if not rule.anonymous:
-        pytest.skip(f"{rule.rule} is not anonymous")
+        pytest.skip(f"not applicable: {rule.rule} is not anonymous")
     for n, observers, e, s in cases():
         passed = rule.passes(s, e)
         for perm in itertools.permutations(range(n)):

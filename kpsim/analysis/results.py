@@ -36,7 +36,7 @@ def new_run_dir(scenario_name: str, root: Path = Path("results")) -> Path:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     base = root / scenario_name / stamp
     path, k = base, 1
-    while path.exists() or path.with_name(f".{path.name}.partial").exists():
+    while path.exists() or path.with_name(f".{path.name}.lock").exists():
         k += 1
         path = base.with_name(f"{stamp}-{k}")
     return path

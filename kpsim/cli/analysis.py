@@ -134,7 +134,7 @@ def charts(folder):
 
     results = Results.read(folder)
     tables = results.tables()
-    with atomic_dir(folder / "charts", force=True) as tmp:
+    with atomic_dir(folder / "charts", force=True, ours=None) as tmp:
         paths = write_charts(results, tables, tmp)
     click.echo(f"{len(paths)} files in {folder / 'charts'}/")
 

@@ -9,17 +9,18 @@ import click
 
 from kpsim.cli.common import handle_input_errors, typed_command
 from kpsim.errors import InputError
+from kpsim.fields import MAX_REPLICATIONS
 
 DEFAULT_CASES = Path("scenarios") / "kp"
 
 
 @click.command()
 @click.argument("cases", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--reps", type=click.IntRange(min=20), default=200, show_default=True, help="Replications per case and candidate.")
+@click.option("--reps", type=click.IntRange(20, MAX_REPLICATIONS), default=200, show_default=True, help="Replications per case and candidate.")
 @click.option("--candidates", type=click.IntRange(min=4), default=256, show_default=True, help="Latin-hypercube draws from the prior.")
 @click.option("--rounds", type=click.IntRange(min=1), default=3, show_default=True, help="ABC rounds (later ones search around the accepted).")
 @click.option("--accept", type=click.FloatRange(0, 1, min_open=True), default=0.1, show_default=True, help="Share of candidates accepted.")
-@click.option("--check-reps", type=click.IntRange(min=20), default=2000, show_default=True, help="Replications for the final table.")
+@click.option("--check-reps", type=click.IntRange(20, MAX_REPLICATIONS), default=2000, show_default=True, help="Replications for the final table.")
 @click.option("--seed", type=click.IntRange(min=0), default=2011, show_default=True)
 @click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
 @click.option(
@@ -69,6 +70,8 @@ def calibrate(cases, reps, candidates, rounds, accept, check_reps, seed, jobs, o
         click.echo(f"  {k:<20} {params[k]:<8g} 80% of accepted: {a:.3g}–{b:.3g}   (prior {lo:g}–{hi:g})")
     for warning in at_edge(params):
         click.echo(f"warning: {warning} — widen the box or read the fit with care", err=True)
+    for warning in result.small_sample_warnings():
+        click.echo(f"warning: {warning}", err=True)
     click.echo(f"table: {check_reps} fresh replications per case (seed {seed + 1})\n")
     show = table.assign(
         adopted_within_recorded=table.adopted_within_recorded.map("{:.0%}".format),

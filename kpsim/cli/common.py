@@ -1,8 +1,11 @@
 """What every kpsim command shares: clean input errors, the run options, the typed command line.
 
 Exit codes: 0 success, 2 bad input (scenario errors, unknown rule, bad
-option), 130 interrupted. Bad input is reported as `file:line: field = value
-— what is allowed`, never as a traceback.
+option, a folder another run is writing), 3 the filesystem refused (disk
+full, read-only, no permission), 130 interrupted. Bad input is reported as
+`file:line: field = value — what is allowed`, a filesystem error as one line
+naming the path and the cause; never a traceback, and never a results
+folder that looks finished when it is not.
 """
 
 from __future__ import annotations
@@ -15,10 +18,14 @@ from pathlib import Path
 import click
 
 from kpsim.errors import InputError
+from kpsim.fields import MAX_REPLICATIONS
+
+
+FILESYSTEM_ERROR = 3
 
 
 def handle_input_errors(fn):
-    """Turn InputError into plain messages and exit code 2; Ctrl-C into exit code 130."""
+    """Turn InputError into plain messages and exit code 2, a filesystem error into one line and exit 3; Ctrl-C into exit code 130."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -31,6 +38,10 @@ def handle_input_errors(fn):
         except KeyboardInterrupt:
             click.echo("interrupted: nothing was written", err=True)
             sys.exit(130)
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"error: {where}{exc.strerror or exc} — nothing was written", err=True)
+            sys.exit(FILESYSTEM_ERROR)
 
     return wrapper
 
@@ -40,7 +51,7 @@ def run_options(fn=None, *, out_default: str = "results/<scenario>/<run-id>/", r
     if fn is None:
         return lambda f: run_options(f, out_default=out_default, reps_help=reps_help)
     opts = [
-        click.option("--reps", type=click.IntRange(min=1), help=reps_help),
+        click.option("--reps", type=click.IntRange(1, MAX_REPLICATIONS), help=reps_help),
         click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the scenario's)."),
         click.option(
             "--jobs", type=click.IntRange(min=1), help="Processes working at once (default: all cores). Results do not depend on it."

@@ -59,7 +59,7 @@ def execute(file: Path, rules, reps, seed, jobs, out, force, quiet, charts=True,
     from kpsim.analysis.results import new_run_dir
     from kpsim.analysis.exits import exits_table, format_exits
     from kpsim.analysis.summary import format_summary, format_ties
-    from kpsim.atomic import check_free
+    from kpsim.atomic import check_free, claim
     from kpsim.scenario.load import load_scenario
 
     scenario = load_scenario(file)
@@ -69,9 +69,10 @@ def execute(file: Path, rules, reps, seed, jobs, out, force, quiet, charts=True,
     for r in rules or ():
         scenario.rule(r)
     out = Path(out) if out else new_run_dir(scenario.name)
-    check_free(out, force)  # before the run, not after it
-    results = compare(scenario, rules, jobs=jobs, progress=not quiet, command=typed_command(), source=str(file))
-    written = results.write(out, force=force, charts=charts)
+    with claim(out):  # one writer per folder, from before the run to the rename that completes it
+        check_free(out, force)  # before the run, not after it
+        results = compare(scenario, rules, jobs=jobs, progress=not quiet, command=typed_command(), source=str(file))
+        written = results.write(out, force=force, charts=charts)
     cal = scenario.calendar
     click.echo(
         f"{scenario.name}: {scenario.replications:,} replications per rule, horizon {cal.horizon} meetings "

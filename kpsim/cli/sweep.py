@@ -23,12 +23,15 @@ SCHEDULER_HELP = "Dask scheduler, tcp://HOST:PORT: run on that cluster instead o
 
 @contextmanager
 def resumable(folder: Path):
-    """Ctrl-C: say what was kept and how to go on (exit 130)."""
-    try:
-        yield
-    except KeyboardInterrupt:
-        click.echo(f"\ninterrupted: the chunks already done are kept in {folder}/ — run the same command again to resume", err=True)
-        sys.exit(130)
+    """Hold the folder (one writer at a time); Ctrl-C: say what was kept and how to go on (exit 130)."""
+    from kpsim.atomic import claim
+
+    with claim(folder):
+        try:
+            yield
+        except KeyboardInterrupt:
+            click.echo(f"\ninterrupted: the chunks already done are kept in {folder}/ — run the same command again to resume", err=True)
+            sys.exit(130)
 
 
 def load_with_tree(file: Path):
@@ -145,11 +148,13 @@ def sensitivity_cmd(file, samples, trajectories, scheduler, reps, seed, jobs, ou
 
     scenario, tree = load_with_tree(file)
     analysis = sa.plan(scenario, tree, samples, trajectories, reps, seed, str(file), out)
-    analysis.open(force)
-    click.echo(analysis.describe(), err=True)
     with resumable(analysis.out), executor_for(scheduler, jobs, PRELOAD, quiet) as (executor, workers, here):
+        analysis.open(force)
+        click.echo(analysis.describe(), err=True)
         table = analysis.run(executor, workers, here, progress=not quiet, command=typed_command())
     click.echo(format_sensitivity(table))
+    for warning in sa.small_sample_warnings(table, samples):
+        click.echo(f"warning: {warning}", err=True)
     click.echo(f"\nresults: {analysis.out}/sensitivity.csv, charts in {analysis.out}/charts/")
 
 

@@ -136,6 +136,8 @@ def field_message(err: dict) -> str:
         return "unknown field"
     if kind in _MESSAGES:
         return _MESSAGES[kind]
+    if kind == "string_pattern_mismatch":
+        return "must use only letters, digits, '_', '-' and '.', and not start with '.' (it names a folder under results/)"
     if kind == "union_tag_invalid":
         return f"unknown rule — allowed: {', '.join(sorted(RULES))}"
     if kind == "union_tag_not_found":

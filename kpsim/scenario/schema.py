@@ -14,7 +14,7 @@ from pydantic import BeforeValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from kpsim.errors import InputError
-from kpsim.fields import OBSERVER_KINDS, PARTICIPANT, ActorKind, NonNeg, Strict, Unit
+from kpsim.fields import MAX_REPLICATIONS, OBSERVER_KINDS, PARTICIPANT, ActorKind, NonNeg, Strict, Unit
 from kpsim.rules import AnyRule, RuleParams
 from kpsim.scenario.events import Event, event_issues
 from kpsim.scenario.sweepspec import Sweep
@@ -156,7 +156,7 @@ class Record(Strict):
 
 
 class Scenario(Strict):
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")  # a folder name under results/: no '.', '..' or hidden names
     description: str = ""
     sources: list[str] = Field(default_factory=list)
     actors: list[ActorEntry] = Field(min_length=1)
@@ -165,7 +165,7 @@ class Scenario(Strict):
     chair: Chair | None = None
     dynamics: Dynamics = Dynamics()
     rules: list[AnyRule] = Field(min_length=1)
-    replications: Annotated[int, Field(ge=1, le=100_000_000)] = 1000
+    replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 1000
     seed: Annotated[int, Field(ge=0)] = 0
     events: list[Event] = Field(default_factory=list)  # what happens to the process at a meeting or in a year
     record: Record | None = None

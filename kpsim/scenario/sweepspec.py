@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from kpsim.fields import Strict
+from kpsim.fields import MAX_REPLICATIONS, Strict
 
 
 def _scalar(v):
@@ -39,7 +39,7 @@ class Sweep(Strict):
     method: Literal["lhs", "sobol"] = "lhs"
     samples: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
     seed: Annotated[int, Field(ge=0)] | None = None  # of the sampling; default: the scenario's seed
-    replications: Annotated[int, Field(ge=1, le=100_000_000)] | None = None  # per point and rule
+    replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] | None = None  # per point and rule
 
     @model_validator(mode="after")
     def _coherent(self):

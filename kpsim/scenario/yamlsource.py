@@ -39,27 +39,64 @@ def _where(node: yaml.Node, fname: str) -> tuple[str, int]:
 _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
-def _build(node: yaml.Node, fname: str, loader: yaml.SafeLoader):
-    if isinstance(node, yaml.CollectionNode) and node.tag not in _PLAIN_TAGS:
-        raise InputError(f"{fname}:{node.start_mark.line + 1}: unsupported YAML tag {node.tag!r} — only plain data is allowed")
-    if isinstance(node, yaml.MappingNode):
+# An alias (*name) is expanded into a fresh copy of what its anchor (&name) holds, so
+# a few lines can ask for billions of values ("billion laughs"). Copies beyond this
+# many values are refused, before they are built: memory stays bounded.
+ALIAS_BUDGET = 10_000
+
+
+class _Builder:
+    """Builds LDict/LList trees from composed YAML nodes, counting what aliases repeat."""
+
+    def __init__(self, fname: str, loader: yaml.SafeLoader):
+        self.fname, self.loader = fname, loader
+        self.seen: set[int] = set()
+        self.open: set[int] = set()  # nodes being built: an alias to one of them is a cycle
+        self.repeated = 0
+
+    def build(self, node: yaml.Node):
+        fname = self.fname
+        line = node.start_mark.line + 1
+        if id(node) in self.open:
+            raise InputError(f"{fname}:{line}: an alias (*name) refers to the value that contains it — a scenario is finite data")
+        if id(node) in self.seen:
+            self.repeated += 1
+            if self.repeated > ALIAS_BUDGET:
+                raise InputError(
+                    f"{fname}:{line}: aliases (*name) repeat more than {ALIAS_BUDGET:,} values — refused (a YAML 'alias bomb'); "
+                    "write the values out or use fewer nested aliases"
+                )
+        self.seen.add(id(node))
+        if isinstance(node, yaml.CollectionNode) and node.tag not in _PLAIN_TAGS:
+            raise InputError(f"{fname}:{line}: unsupported YAML tag {node.tag!r} — only plain data is allowed")
+        if not isinstance(node, yaml.CollectionNode):
+            return self.loader.construct_object(node, deep=True)
+        self.open.add(id(node))
+        try:
+            return self._mapping(node) if isinstance(node, yaml.MappingNode) else self._sequence(node)
+        finally:
+            self.open.discard(id(node))
+
+    def _mapping(self, node: yaml.MappingNode) -> LDict:
         out = LDict()
-        out.origin = _where(node, fname)
+        out.origin = _where(node, self.fname)
         for knode, vnode in node.value:
-            key = loader.construct_object(knode, deep=True)
+            if isinstance(knode, yaml.CollectionNode):
+                raise InputError(f"{self.fname}:{knode.start_mark.line + 1}: a key must be plain text or a number, not a list or mapping")
+            key = self.loader.construct_object(knode, deep=True)
             if key in out:
-                raise InputError(f"{fname}:{knode.start_mark.line + 1}: duplicate key {key!r}")
-            out[key] = _build(vnode, fname, loader)
-            out.lines[key] = _where(knode, fname)
+                raise InputError(f"{self.fname}:{knode.start_mark.line + 1}: duplicate key {key!r}")
+            out[key] = self.build(vnode)
+            out.lines[key] = _where(knode, self.fname)
         return out
-    if isinstance(node, yaml.SequenceNode):
+
+    def _sequence(self, node: yaml.SequenceNode) -> LList:
         out = LList()
-        out.origin = _where(node, fname)
+        out.origin = _where(node, self.fname)
         for item in node.value:
-            out.append(_build(item, fname, loader))
-            out.lines.append(_where(item, fname))
+            out.append(self.build(item))
+            out.lines.append(_where(item, self.fname))
         return out
-    return loader.construct_object(node, deep=True)
 
 
 def load_located(path: str | Path):
@@ -79,7 +116,7 @@ def load_located(path: str | Path):
         node = loader.get_single_node()
         if node is None:
             raise InputError(f"{fname}:1: the file is empty — expected a scenario mapping")
-        data = _build(node, fname, loader)
+        data = _Builder(fname, loader).build(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1

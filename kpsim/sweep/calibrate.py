@@ -129,6 +129,22 @@ class Fit:
         col = self.accepted[:, list(BOX).index(name)]
         return float(np.quantile(col, (1 - level) / 2)), float(np.quantile(col, (1 + level) / 2))
 
+    def small_sample_warnings(self) -> list[str]:
+        """Why the fit's ranges cannot be read: too few accepted candidates, fitted values outside their own range."""
+        out = []
+        if len(self.accepted) < MIN_ACCEPTED:
+            out.append(
+                f"only {len(self.accepted)} candidates accepted (at least {MIN_ACCEPTED} are needed to read an 80% range) — "
+                "raise --candidates or --accept"
+            )
+        outside = [k for k in self.params if not self.interval(k)[0] <= self.params[k] <= self.interval(k)[1]]
+        if outside:
+            out.append(f"the fitted value lies outside its own 80% range for {', '.join(outside)}: the sample is too small to read")
+        return out
+
+
+MIN_ACCEPTED = 50
+
 
 def fit(cases, replications=200, candidates=256, accept=0.1, rounds=3, seed=2011, executor=None, progress=None) -> Fit:
     """Sequential rejection ABC: each round keeps the best `accept` share of all candidates so far.

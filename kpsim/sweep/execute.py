@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from kpsim.atomic import claim
 from kpsim.analysis.summary import SUMMARISED, summarise
 from kpsim.run.runner import MAX_BATCH, run
 from kpsim.scenario.schema import Scenario
@@ -117,54 +118,55 @@ def run_sweep(
     if per == 1:
         parts = max(-(-reps // chunk_replications), -(-8 * parallel // (n * len(plan.rules))))
         parts = max(1, min(parts, reps // MIN_PART))
-    store = SweepFolder.open(folder, plan, per, parts, force=force, command=command)
-    keys = [resolve_path(plan.base, name)[0] for name in plan.names]
-    todo = deque(store.todo())
-    local = ThreadPoolExecutor(1, thread_name_prefix="kpsim-sweep") if here else None
-    # This process's lane first: it computes at once, while the first chunk sent to a
-    # forkserver pool waits for the server to finish importing kpsim.
-    lanes = {ex: n for ex, n in ((local, 1), (executor, workers)) if ex is not None}
-    held = dict.fromkeys(lanes, 0)
-    pending = {}  # future: (chunk, executor)
-    bar = tqdm(total=len(plan.points), initial=store.points_done(), unit="point", desc=plan.base.name, disable=not progress, leave=False)
+    with claim(folder):  # one writer per sweep folder
+        store = SweepFolder.open(folder, plan, per, parts, force=force, command=command)
+        keys = [resolve_path(plan.base, name)[0] for name in plan.names]
+        todo = deque(store.todo())
+        local = ThreadPoolExecutor(1, thread_name_prefix="kpsim-sweep") if here else None
+        # This process's lane first: it computes at once, while the first chunk sent to a
+        # forkserver pool waits for the server to finish importing kpsim.
+        lanes = {ex: n for ex, n in ((local, 1), (executor, workers)) if ex is not None}
+        held = dict.fromkeys(lanes, 0)
+        pending = {}  # future: (chunk, executor)
+        bar = tqdm(total=len(plan.points), initial=store.points_done(), unit="point", desc=plan.base.name, disable=not progress, leave=False)
 
-    def fill():
-        for ex, n in lanes.items():
-            depth = n if ex is local or len(todo) < parallel else 2 * n
-            while held[ex] < depth and todo:
-                chunk = todo.popleft()
-                pts = plan.points[chunk.first : chunk.stop]
-                span = (chunk.rep_first, chunk.rep_stop)
-                pending[ex.submit(run_chunk, plan.base, keys, pts, chunk.first, chunk.rule, span)] = (chunk, ex)
-                held[ex] += 1
+        def fill():
+            for ex, n in lanes.items():
+                depth = n if ex is local or len(todo) < parallel else 2 * n
+                while held[ex] < depth and todo:
+                    chunk = todo.popleft()
+                    pts = plan.points[chunk.first : chunk.stop]
+                    span = (chunk.rep_first, chunk.rep_stop)
+                    pending[ex.submit(run_chunk, plan.base, keys, pts, chunk.first, chunk.rule, span)] = (chunk, ex)
+                    held[ex] += 1
 
-    def finished(chunk, runs: bytes, summary: bytes) -> tuple[bytes, bytes]:
-        """What to write: the last part of a point to finish carries the point's summary."""
-        siblings = store.parts_of(chunk)
-        if len(siblings) > 1 and all(store.is_done(c) for c in siblings if c != chunk):
-            summary = _point_summary(plan, keys, store, chunk, runs)
-        return runs, summary
+        def finished(chunk, runs: bytes, summary: bytes) -> tuple[bytes, bytes]:
+            """What to write: the last part of a point to finish carries the point's summary."""
+            siblings = store.parts_of(chunk)
+            if len(siblings) > 1 and all(store.is_done(c) for c in siblings if c != chunk):
+                summary = _point_summary(plan, keys, store, chunk, runs)
+            return runs, summary
 
-    try:
-        fill()
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                fut.result()  # a worker's error is raised here, at once
-            for fut in done:
-                held[pending[fut][1]] -= 1
-            fill()  # before writing: workers go on while this thread writes
-            for fut in done:
-                chunk, _ = pending.pop(fut)
-                bar.update(store.write(chunk, *finished(chunk, *fut.result())))
-    finally:  # stopped by an error or Ctrl-C: keep every chunk that did finish
-        for fut in pending:
-            fut.cancel()
-        if local is not None:
-            local.shutdown(wait=True, cancel_futures=True)  # a thread cannot be interrupted: its chunk ends first
-        for fut, (chunk, _) in pending.items():
-            if fut.done() and not fut.cancelled() and fut.exception() is None:
-                store.write(chunk, *finished(chunk, *fut.result()))
-        bar.close()
-    store.finish(plan, parallel, command)
-    return store
+        try:
+            fill()
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    fut.result()  # a worker's error is raised here, at once
+                for fut in done:
+                    held[pending[fut][1]] -= 1
+                fill()  # before writing: workers go on while this thread writes
+                for fut in done:
+                    chunk, _ = pending.pop(fut)
+                    bar.update(store.write(chunk, *finished(chunk, *fut.result())))
+        finally:  # stopped by an error or Ctrl-C: keep every chunk that did finish
+            for fut in pending:
+                fut.cancel()
+            if local is not None:
+                local.shutdown(wait=True, cancel_futures=True)  # a thread cannot be interrupted: its chunk ends first
+            for fut, (chunk, _) in pending.items():
+                if fut.done() and not fut.cancelled() and fut.exception() is None:
+                    store.write(chunk, *finished(chunk, *fut.result()))
+            bar.close()
+        store.finish(plan, parallel, command)
+        return store

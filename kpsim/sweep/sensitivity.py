@@ -37,7 +37,7 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
 from kpsim.analysis.results import Results
-from kpsim.atomic import write_text
+from kpsim.atomic import check_free, write_text
 from kpsim.errors import InputError
 from kpsim.model.dynamics import DYNAMICS
 from kpsim.output.style import OKABE_ITO, SLIDE, frame, house_style, save
@@ -133,6 +133,29 @@ def analyse(prob: dict, sobol_out: pd.DataFrame | None, morris_x, morris_out: pd
     return pd.concat(rows, ignore_index=True)
 
 
+READABLE = 0.1  # an index known only to ± more than this cannot rank the parameters
+
+
+def small_sample_warnings(table: pd.DataFrame, samples: int) -> list[str]:
+    """Why a sensitivity table cannot be read: Sobol' indices outside [0, 1] beyond their interval, or intervals too wide."""
+    s = table[["S1", "S1_conf", "ST", "ST_conf"]].dropna() if "S1" in table else pd.DataFrame()
+    if s.empty:
+        return []
+    values = pd.concat([s["S1"], s["ST"]], ignore_index=True)
+    halves = pd.concat([s["S1_conf"], s["ST_conf"]], ignore_index=True)
+    out = []
+    impossible = (values + halves < 0) | (values - halves > 1)
+    if impossible.any():
+        worst = values[impossible].iloc[int((values[impossible] - 0.5).abs().argmax())]
+        out.append(f"{int(impossible.sum())} Sobol' indices lie outside [0, 1] beyond their 95% interval (e.g. {worst:.2f}): "
+                   f"the sample is too small to read — raise --samples (now {samples}) or --reps")
+    wide = halves > READABLE
+    if wide.any():
+        out.append(f"{int(wide.sum())} of {len(halves)} Sobol' indices are known only to ± more than {READABLE:g} "
+                   f"(widest ± {halves.max():.2g}): do not rank parameters on them — raise --samples (now {samples}) or --reps")
+    return out
+
+
 def sobol_chart(table: pd.DataFrame, output: str, results, subtitle: str) -> Figure:
     """First-order and total indices per parameter, with 95% intervals, one panel per rule."""
     data = table[table["output"] == output]
@@ -215,6 +238,7 @@ class Analysis:
         if out.exists() and any(out.iterdir()) and not (out / "sensitivity.json").is_file() and not force:
             raise InputError(f"{out}: folder exists, is not empty and holds no sensitivity analysis — choose another --out or pass --force")
         if force:
+            check_free(out, force, ours=("sensitivity.json", "meta.json"))
             shutil.rmtree(out, ignore_errors=True)
         out.mkdir(parents=True, exist_ok=True)
         (out / "meta.json").unlink(missing_ok=True)

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpsim.atomic import write_bytes, write_text
+from kpsim.atomic import check_free, write_bytes, write_text
 from kpsim.errors import InputError
 from kpsim.run.provenance import run_meta, write_meta
 from kpsim.scenario.load import scenario_yaml
@@ -100,6 +100,7 @@ class SweepFolder:
         """
         path = Path(path)
         if force:
+            check_free(path, force, ours=(MANIFEST, "meta.json"))
             shutil.rmtree(path, ignore_errors=True)
         manifest = cls._read_manifest(path) if (path / MANIFEST).is_file() else None
         fp = fingerprint(plan)

@@ -1,8 +1,7 @@
 """Scenario events (issue 14): their schema, the meeting each happens at, and every cross-field problem with its path.
 
-Until Scenario has an `events` field, events are attached to a real scenario
-with model_copy (which does not validate) and checked by event_issues
-directly; once it has one, the same problems must come out of
+Events are attached to a real scenario with model_copy (which does not
+validate) and checked by event_issues directly; the same problems come out of
 `kpsim validate` as file:line errors with exit code 2.
 """
 
@@ -14,9 +13,8 @@ from pydantic import ValidationError
 
 from kpsim.rules import RULES
 from kpsim.scenario.events import Event, event_issues, event_meeting, meeting_year, schedule
-from kpsim.scenario.schema import Calendar, Scenario
+from kpsim.scenario.schema import Calendar
 
-HAS_EVENTS = "events" in Scenario.model_fields
 SETTABLE = "an event may set dynamics.<field>, proposal.<field>, actors.<id>.<field>"
 
 
@@ -254,7 +252,6 @@ events:
   - {year: 2008, set: {dynamics.noise: 0.2}}
 """
 
-needs_events = pytest.mark.skipif(not HAS_EVENTS, reason="Scenario has no events field yet")
 
 
 def validate(tmp_path, text):
@@ -265,7 +262,6 @@ def validate(tmp_path, text):
     return path, CliRunner().invoke(main, ["validate", str(path)])
 
 
-@needs_events
 def test_the_issues_example_file_validates(tmp_path):
     from kpsim.scenario.load import load_scenario
 
@@ -276,7 +272,6 @@ def test_the_issues_example_file_validates(tmp_path):
     assert {m: len(es) for m, es in schedule(sc).items()} == {3: 1, 5: 1, 6: 1, 7: 1}
 
 
-@needs_events
 @pytest.mark.parametrize(
     "old, new, line, field, message",
     [
