@@ -147,7 +147,7 @@ def small_sample_warnings(table: pd.DataFrame, samples: int) -> list[str]:
     impossible = (values + halves < 0) | (values - halves > 1)
     if impossible.any():
         worst = values[impossible].iloc[int((values[impossible] - 0.5).abs().argmax())]
-        out.append(f"{int(impossible.sum())} Sobol' indices lie outside [0, 1] beyond their 95% interval (e.g. {worst:.2f}): "
+        out.append(f"Sobol' indices outside [0, 1] beyond their 95% interval: {int(impossible.sum())} (e.g. {worst:.2f}); "
                    f"the sample is too small to read — raise --samples (now {samples}) or --reps")
     wide = halves > READABLE
     if wide.any():

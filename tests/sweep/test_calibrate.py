@@ -23,6 +23,8 @@ def test_calibrate_runs_end_to_end_and_writes_the_parameters(root, tmp_path):
     for case in ("kp_marange", "kp_definition_reform", "kp_asm", "kp_permanent_secretariat", "kp_car_suspension", "kp_car_resumption"):
         assert case in res.output
     assert "pass" in res.output or "FAIL" in res.output
+    # 12 candidates accepting 10%: two accepted, far too few to read a range, and the command says so
+    assert "warning: only 2 candidates accepted (at least 50 are needed to read an 80% range)" in res.output
     # what each mechanism does at the fitted point, over every case and rule
     assert "mechanisms at the fitted point" in res.output
     for m in ("influence", "lobbying", "chair_amendment", "acquiescence", "exit"):

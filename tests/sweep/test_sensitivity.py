@@ -102,6 +102,8 @@ def test_sensitivity_command_end_to_end(tmp_path, toy_yaml):
         assert (out / "charts" / f"{name}.png").stat().st_size > 10_000
     assert (out / "meta.json").is_file() and (out / "sobol" / "meta.json").is_file() and (out / "morris" / "meta.json").is_file()
     assert "Median deadlock (meetings; not reached = horizon) — consensus" in res.output
+    # 16 samples: support_probability's indices are known to ± far more than 0.1, and the command says so
+    assert "Sobol' indices are known only to ± more than 0.1" in res.output and "raise --samples (now 16)" in res.output
     # run again: both designs resume as complete sweeps and the table is the same
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 0, res.output
@@ -120,3 +122,14 @@ def test_default_box_and_its_limits(tmp_path, toy_yaml):
         "dynamics.noise", "dynamics.reluctance", "dynamics.amendment_step", "dynamics.lobbying", "dynamics.stubbornness_scale",
         "dynamics.acquiescence_isolation", "dynamics.acquiescence_time",
     }  # fmt: skip
+
+
+def test_small_sample_warnings_read_the_intervals():
+    from kpsim.sweep.sensitivity import small_sample_warnings
+
+    tight = pd.DataFrame({"S1": [0.6, 0.0], "S1_conf": [0.05, 0.01], "ST": [0.7, 0.0], "ST_conf": [0.05, 0.01]})
+    assert small_sample_warnings(tight, 1024) == []
+    noisy = pd.DataFrame({"S1": [-1.07, 0.2], "S1_conf": [0.5, 0.05], "ST": [17.0, 0.3], "ST_conf": [16.0, 0.05]})
+    out = small_sample_warnings(noisy, 64)
+    assert out[0].startswith("Sobol' indices outside [0, 1] beyond their 95% interval: 1 (e.g. -1.07); the sample is too small")
+    assert out[1].startswith("2 of 4 Sobol' indices are known only to ± more than 0.1 (widest ± 16)")
