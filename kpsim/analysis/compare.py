@@ -11,6 +11,7 @@ from pathlib import Path
 
 from kpsim.analysis.results import Results
 from kpsim.analysis.summary import summarise
+from kpsim.analysis.winset import label_summary
 from kpsim.run.pool import default_jobs
 from kpsim.run.provenance import run_meta
 from kpsim.run.runner import run
@@ -44,6 +45,6 @@ def compare(
     jobs = jobs or default_jobs()
     runs, blockers = run(scenario, rules, jobs=jobs, progress=progress)
     cal = scenario.calendar
-    summary = summarise(runs, cal.horizon, cal.meetings_per_year)
+    summary = label_summary(summarise(runs, cal.horizon, cal.meetings_per_year), scenario)
     meta = run_meta(scenario, rules, jobs, started, source, command)
     return Results(scenario, runs, summary, blockers, meta)

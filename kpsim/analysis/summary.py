@@ -102,6 +102,9 @@ def format_summary(summary: pd.DataFrame, horizon: int) -> str:
         "deadlocked at horizon": [],
         "text surviving": [],
     }
+    labelled = "decided_by" in summary
+    if labelled:
+        cols["win-set: result"] = []
     for r in summary.itertuples(index=False):
         cols["rule"].append(r.rule)
         cols["adopted"].append(format_ci(r.adopted, r.adopted_lo, r.adopted_hi, PCT))
@@ -111,11 +114,16 @@ def format_summary(summary: pd.DataFrame, horizon: int) -> str:
         cols["mean (years)"].append(format_ci(r.mean_years, r.mean_years_lo, r.mean_years_hi, "{:.1f}"))
         cols["deadlocked at horizon"].append(format_ci(r.deadlocked_at_horizon, r.deadlocked_lo, r.deadlocked_hi, PCT))
         cols["text surviving"].append(format_ci(r.surviving_share, r.surviving_lo, r.surviving_hi, PCT, nr="—"))
+        if labelled:
+            cols["win-set: result"].append(f"{r.win_set}: {r.decided_by}")
     widths = {k: max(len(k), *(len(v) for v in vals)) for k, vals in cols.items()}
     lines = ["  ".join(k.ljust(widths[k]) for k in cols)]
     lines.append("  ".join("-" * widths[k] for k in cols))
     for i in range(len(summary)):
         lines.append("  ".join(cols[k][i].ljust(widths[k]) for k in cols))
+    if labelled:
+        lines.append("win-set: whether any text in the mandate passes in the static model (kpsim winset); structural: the simulation "
+                     "gives its verdict (nothing adopted, or adopted at once); dynamic: noise, moving positions or time decide")
     return "\n".join(lines)
 
 

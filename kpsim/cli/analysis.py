@@ -123,6 +123,32 @@ def power(file, rules, by_bloc, quota, weights, names, as_json):
 
 
 @click.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--rule", "rules", multiple=True, help="A rule of scenario FILE (repeatable; default: every rule).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@handle_input_errors
+def winset(file, rules, as_json):
+    """Before simulating: which rules of scenario FILE can pass any text of the mandate at all.
+
+    The static model: noise 0, positions as tabled, nothing moving (no
+    influence, lobbying, acquiescence, exit or events). Per rule: whether any
+    text within the chair's mandate passes against the status quo, the best
+    such text for the proposer, the veto players, and the pivotal actors.
+    """
+    from kpsim.analysis.winset import ASSUMPTIONS, format_win_sets, win_sets
+    from kpsim.scenario.load import load_scenario
+
+    scenario = load_scenario(file)
+    for r in rules:
+        scenario.rule(r)
+    sets = win_sets(scenario, list(rules) or None)
+    if as_json:
+        click.echo(json.dumps({"scenario": scenario.name, "assumptions": ASSUMPTIONS, "rules": [w.record() for w in sets]}, indent=2))
+    else:
+        click.echo(format_win_sets(scenario, sets))
+
+
+@click.command()
 @click.argument("folder", type=RESULTS_DIR)
 @handle_input_errors
 def charts(folder):
