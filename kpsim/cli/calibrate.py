@@ -73,11 +73,7 @@ def calibrate(cases, reps, candidates, rounds, accept, check_reps, seed, jobs, o
     for warning in result.small_sample_warnings():
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"table: {check_reps} fresh replications per case (seed {seed + 1})\n")
-    show = table.assign(
-        adopted_within_recorded=table.adopted_within_recorded.map("{:.0%}".format),
-        **{"pass": table["pass"].map({True: "pass", False: "FAIL", None: "—"})},
-    )
-    click.echo(show.to_string(index=False))
+    click.echo(format_score(table))
     click.echo(f"\nparameters written to {out}")
     mech_reps = min(check_reps, 500)
     click.echo(f"\nmechanisms at the fitted point (each switched off alone; {mech_reps} replications per case and rule, every rule):")
@@ -90,6 +86,65 @@ def calibrate(cases, reps, candidates, rounds, accept, check_reps, seed, jobs, o
         click.echo(f"warning: switched off in effect at the fit (no case or rule moves by ≥ 5 points or ≥ 2 meetings): {', '.join(dead)}", err=True)
     if not all(p is not False for p in table["pass"]):
         click.echo("warning: some cases miss their target", err=True)
+
+
+def format_score(table) -> str:
+    """The fit table: each case's record, what the model gives, its target and whether it is met."""
+    pct = "{:.0%}".format
+    show = table.assign(
+        adopted_within_recorded=table.adopted_within_recorded.map(pct),
+        adopted_at_first=table.adopted_at_first.map(pct),
+        text_surviving=table.text_surviving.map(lambda v: "—" if v is None or v != v else pct(v)),
+        **{"pass": table["pass"].map({True: "pass", False: "FAIL", None: "—"})},
+    )
+    return show.drop(columns=["file"], errors="ignore").to_string(index=False)
+
+
+@click.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--reps", type=click.IntRange(20, MAX_REPLICATIONS), help="Replications per case (default: each case's own).")
+@click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: each case's own).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--strict", is_flag=True, help="Exit 1 when a case misses its target.")
+@handle_input_errors
+def score(files, reps, seed, as_json, strict):
+    """Score each case of FILES against its `record:` at its own dynamics, without refitting and writing nothing.
+
+    FILES are scenario files with a `record:` section (default: every case in
+    scenarios/kp/). Exit 0 with the table; with --strict, exit 1 when a case
+    misses its target band.
+    """
+    import json
+
+    import pandas as pd
+
+    from kpsim.scenario.load import load_tree
+    from kpsim.sweep.calibrate import Case, check, load_cases, simulate
+
+    if files:
+        missing = [f for f in files if "record" not in load_tree(f)]
+        if missing:
+            raise InputError([f"{f}: no `record:` section — only a recorded case can be scored" for f in missing])
+        cases = load_cases(files)
+    else:
+        cases = load_cases(sorted(DEFAULT_CASES.glob("*.yaml")))
+        if not cases:
+            raise InputError(f"no scenario with a 'record:' section in {DEFAULT_CASES}/ — give the case files")
+    rows = []
+    for case in cases:
+        sc = case.scenario
+        runs = simulate(Case(case.path, sc), sc.dynamics.model_dump(exclude={"mode"}), reps or sc.replications, sc.seed if seed is None else seed)
+        rows.append({**check(case, runs), "file": str(case.path)})
+    table = pd.DataFrame(rows)
+    if as_json:
+        clean = lambda v: None if isinstance(v, float) and v != v else v  # noqa: E731
+        click.echo(json.dumps({"cases": [{k: clean(v) for k, v in r.items()} for r in rows]}, indent=2))
+    else:
+        each = f"{reps:,} replications each" if reps else "each case's own replications"
+        click.echo(f"{len(rows)} cases, each at its own dynamics and seed ({each}); nothing refitted, nothing written")
+        click.echo(format_score(table))
+    if strict and any(p is False for p in table["pass"]):
+        raise SystemExit(1)
 
 
 def _write(path: Path, result, cases, reps, candidates, rounds, seed) -> None:

@@ -133,13 +133,17 @@ class Target(Strict):
     within: Annotated[int, Field(ge=1)] | None = None
     adopted_at_least: Unit | None = None
     adopted_at_most: Unit | None = None
+    adopted_at_first: Annotated[list[Unit], Field(min_length=2, max_length=2)] | None = None  # [low, high] share adopted at meeting 1
+    surviving_share: Annotated[list[Unit], Field(min_length=2, max_length=2)] | None = None  # [low, high] median share of the text adopted
 
     @model_validator(mode="after")
     def _within_needed(self):
         if (self.adopted_at_least is not None or self.adopted_at_most is not None) and self.within is None:
             raise ValueError("adopted_at_least / adopted_at_most need 'within' (a number of meetings)")
-        if self.median_meetings is not None and self.median_meetings[0] > self.median_meetings[1]:
-            raise ValueError("median_meetings is [low, high] with low <= high")
+        for name in ("median_meetings", "adopted_at_first", "surviving_share"):
+            band = getattr(self, name)
+            if band is not None and band[0] > band[1]:
+                raise ValueError(f"{name} is [low, high] with low <= high")
         return self
 
 

@@ -201,6 +201,13 @@ def check(case: Case, runs: pd.DataFrame) -> dict:
             ok.append(share >= tgt.adopted_at_least)
         if tgt.adopted_at_most is not None:
             ok.append(share <= tgt.adopted_at_most)
+    first = float((adopted & (t <= 1)).mean())
+    if tgt.adopted_at_first is not None:
+        ok.append(tgt.adopted_at_first[0] <= first <= tgt.adopted_at_first[1])
+    surviving = runs.loc[runs["adopted"], "surviving_share"]
+    text = float(surviving.median()) if len(surviving) else None
+    if tgt.surviving_share is not None:
+        ok.append(text is not None and tgt.surviving_share[0] <= text <= tgt.surviving_share[1])
     horizon = case.scenario.calendar.horizon
     fmt = lambda v: f">{horizon}" if v is None else f"{v:g}"  # noqa: E731
     return {
@@ -210,6 +217,8 @@ def check(case: Case, runs: pd.DataFrame) -> dict:
         "adopted_within_recorded": within_rec,
         "median_meetings": fmt(q[0.5]),
         "interval_80": f"[{fmt(q[0.1])}, {fmt(q[0.9])}]",
+        "adopted_at_first": first,
+        "text_surviving": text,
         "target": describe_target(tgt),
         "pass": all(ok) if ok else None,
     }
@@ -229,6 +238,10 @@ def describe_target(t) -> str:
         parts.append(f"≥{t.adopted_at_least:.0%} adopted within {t.within}")
     if t.adopted_at_most is not None:
         parts.append(f"≤{t.adopted_at_most:.0%} adopted within {t.within}")
+    if t.adopted_at_first is not None:
+        parts.append(f"{t.adopted_at_first[0]:.0%}–{t.adopted_at_first[1]:.0%} adopted at meeting 1")
+    if t.surviving_share is not None:
+        parts.append(f"text surviving {t.surviving_share[0]:.0%}–{t.surviving_share[1]:.0%}")
     return "; ".join(parts) or "—"
 
 

@@ -1,5 +1,6 @@
 """`kpsim calibrate` end to end on a reduced budget, and the pieces it is built from."""
 
+import json
 import shutil
 
 import yaml
@@ -65,3 +66,55 @@ def test_a_fitted_value_at_an_edge_of_its_box_is_flagged():
     assert flag.startswith("noise = ") and "upper edge" in flag
     (flag,) = at_edge(inside | {"lobbying": 0.0})
     assert "lower edge" in flag
+
+
+def test_score_reads_every_case_against_its_record_without_writing(root, tmp_path):
+    kp = tmp_path / "kp"
+    shutil.copytree(root / "scenarios" / "kp", kp)
+    before = {p: p.read_bytes() for p in kp.rglob("*") if p.is_file()}
+    files = [str(kp / "marange.yaml"), str(kp / "permanent_secretariat.yaml")]
+    res = CliRunner().invoke(main, ["score", *files, "--reps", "200", "--json"])
+    assert res.exit_code == 0, res.output
+    cases = json.loads(res.output)["cases"]
+    assert [c["case"] for c in cases] == ["kp_marange", "kp_permanent_secretariat"]
+    assert [c["file"] for c in cases] == files
+    assert all(isinstance(c["pass"], bool) for c in cases)
+    assert {"adopted_at_first", "text_surviving", "median_meetings", "target"} <= set(cases[0])
+    assert {p: p.read_bytes() for p in kp.rglob("*") if p.is_file()} == before  # nothing refitted or rewritten
+    # --strict: exit 1 exactly when a case misses its band (Marange misses it at the fitted point: see the xfail in test_kp_record)
+    strict = CliRunner().invoke(main, ["score", *files, "--reps", "200", "--strict"])
+    assert strict.exit_code == (1 if not all(c["pass"] for c in cases) else 0)
+    ok = CliRunner().invoke(main, ["score", str(kp / "permanent_secretariat.yaml"), "--reps", "200", "--strict"])
+    assert ok.exit_code == (0 if cases[1]["pass"] else 1)
+
+
+def test_score_input_errors(root, tmp_path):
+    res = CliRunner().invoke(main, ["score", str(root / "scenarios/kp/roster.yaml")])
+    assert res.exit_code == 2 and "no `record:` section" in res.output
+    kp = tmp_path / "kp"
+    shutil.copytree(root / "scenarios" / "kp", kp)
+    p = kp / "marange.yaml"
+    text = p.read_text()
+    assert "target: {" in text
+    p.write_text(text.replace("target: {", "target: {surviving_share: [0.9, 0.2], ", 1))
+    res = CliRunner().invoke(main, ["score", str(p)])
+    assert res.exit_code == 2 and "surviving_share is [low, high] with low <= high" in res.output
+
+
+def test_new_targets_bound_the_first_meeting_and_the_text(root):
+    import pandas as pd
+
+    from kpsim.scenario.schema import Target
+    from kpsim.sweep.calibrate import check, load_cases
+
+    case = load_cases([root / "scenarios/kp/permanent_secretariat.yaml"])[0]
+    runs = pd.DataFrame({"meetings": [1, 1, 2, 5], "adopted": [True, True, True, False], "surviving_share": [1.0, 0.8, 0.6, float("nan")]})
+    record = case.scenario.record
+    for target, expected in (
+        ({"adopted_at_first": [0.4, 0.6]}, True),  # 2 of 4 at meeting 1
+        ({"adopted_at_first": [0.6, 1.0]}, False),
+        ({"surviving_share": [0.75, 0.85]}, True),  # median of 1.0, 0.8, 0.6
+        ({"surviving_share": [0.9, 1.0]}, False),
+    ):
+        sc = case.scenario.model_copy(update={"record": record.model_copy(update={"target": Target(**target)})})
+        assert check(type(case)(case.path, sc), runs)["pass"] is expected, target
