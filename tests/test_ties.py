@@ -386,7 +386,8 @@ def test_compare_prints_the_ties_under_its_table(tmp_path, toy_yaml):
     assert res.exit_code == 0, res.output
     lines = res.output.splitlines()
     at = lines.index("ties (supporters exactly at the threshold): pass — half, tripartite; fail — simple_majority")
-    assert lines[at - 1].startswith("tripartite ") and lines[at + 2].startswith("results: ")  # under the table
+    # under the table and its win-set legend
+    assert lines[at - 2].startswith("tripartite ") and lines[at - 1].startswith("win-set: ") and lines[at + 2].startswith("results: ")
 
 
 def test_the_brief_says_each_rules_ties(toy_scenario, results_of):
