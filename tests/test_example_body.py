@@ -133,17 +133,19 @@ def test_consensus_is_never_easier_than_a_majority_on_paired_draws(base, compare
             assert not (cons & ~adopted[easier]).any(), f"consensus adopted where {easier} did not"
             assert (meetings[easier][cons] <= meetings["consensus"][cons]).all(), f"{easier} slower than consensus"
             assert adopted[easier].mean() >= cons.mean()
-    # and the example is informative: Russia's objection makes consensus visibly harder here
-    # (by far more than the Monte-Carlo error of the paired difference)
-    adopted, _ = _paired(base)
-    gap = adopted["simple_majority"].mean() - adopted["consensus"].mean()
-    assert gap > 5 * _paired_se(adopted["simple_majority"].to_numpy(), adopted["consensus"].to_numpy())
+    # and the example is informative: Russia's objection makes consensus visibly slower here
+    # (by far more than the Monte-Carlo error of the paired difference). Since lobbying persuades
+    # (2026-11-30), Russia gives way within a few meetings in this made-up example: the
+    # difference is in time, not in whether the text is adopted.
+    _, meetings = _paired(base)
+    gap = meetings["consensus"].mean() - meetings["simple_majority"].mean()
+    assert gap > 5 * _paired_se(meetings["consensus"].to_numpy(), meetings["simple_majority"].to_numpy())
 
 
-def test_counterfactual_without_russia_blocking_adopts_more_under_consensus(base, variant):
+def test_counterfactual_without_russia_blocking_decides_sooner_under_consensus(base, variant):
     # Not guaranteed replication by replication (Russia's position also moves the chair's text),
     # so this is a Monte-Carlo statement: same seed, hence paired replications, 5 SE margin.
-    a_base, _ = _paired(base)
-    a_var, _ = _paired(variant)
-    x, y = a_var["consensus"].to_numpy(), a_base["consensus"].to_numpy()
-    assert x.mean() - y.mean() > 5 * _paired_se(x, y)
+    _, m_base = _paired(base)
+    _, m_var = _paired(variant)
+    x, y = m_base["consensus"].to_numpy(), m_var["consensus"].to_numpy()
+    assert x.mean() - y.mean() > 5 * _paired_se(x.astype(float), y.astype(float))

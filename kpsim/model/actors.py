@@ -77,7 +77,7 @@ class Participant(Actor):
             return
         p = model.n_participants
         x = model.positions[:, :p]
-        model.positions[:, :p] = model.susceptibility * (x @ model.allies_now().T) + model.anchor
+        model.positions[:, :p] = model.susceptibility * (x @ model.allies_now().T) + model.held * model.prejudice
 
 
 class Observer(Actor):
@@ -85,10 +85,17 @@ class Observer(Actor):
 
     @staticmethod
     def lobby(model) -> None:
-        """Pull each participant toward the observers' lobbying-weighted position.
+        """Persuade each participant toward the observers' lobbying-weighted position.
 
         The pull is scaled by the global lobbying parameter, the observers'
         strengths and the target's openness (1 − stubbornness), capped at 1.
+        It moves both the participant's current position and its own view
+        (Friedkin–Johnsen's x₀, to which the stubborn return): persuasion
+        that only moved the current position was undone by the next
+        influence step, so at a stubborn fit lobbying moved nobody. The own
+        view moves toward a limit, s·(coded view) + (1 − s)·(lobby), with s the
+        coded stubbornness: persuasion is bounded, and the lobbying parameter
+        sets how fast it comes.
         """
         if model.lobby_pull is None:
             return
@@ -96,14 +103,16 @@ class Observer(Actor):
         x = model.positions[:, :p]
         gone = None if model.gone is None else model.gone[model.active, p:]
         if gone is None or not gone.any():
-            target = model.positions[:, p:] @ model.lobby_weights
-            model.positions[:, :p] = x + model.lobby_pull * (target[:, None] - x)
+            target = (model.positions[:, p:] @ model.lobby_weights)[:, None]
+            model.positions[:, :p] = x + model.lobby_pull * (target - x)
+            _persuade(model, model.lobby_pull, target)
             return
         if model.positions.shape[0] == 1:
             if (gone == gone[0]).all():  # everyone still open has lost the same observers: one shared lobby
                 gone = gone[:1]
             else:  # lobbies now differ by replication: positions do too, from here on
                 model.positions = np.repeat(model.positions, len(model.gone), axis=0)
+                model.prejudice = np.repeat(model.prejudice, len(model.gone), axis=0) if len(model.prejudice) == 1 else model.prejudice
                 x = model.positions[:, :p]
                 gone = model.gone[:, p:]
         else:
@@ -114,6 +123,14 @@ class Observer(Actor):
         target = (model.positions[:, p:] * strength).sum(axis=1, keepdims=True) / np.maximum(total, 1e-300)
         pull = np.minimum(1.0, model.dynamics.lobbying * total * model.susceptibility)
         model.positions[:, :p] = x + pull * (target - x)
+        _persuade(model, pull, target)
+
+
+def _persuade(model, pull, target) -> None:
+    """Own views move a share `pull` of the way to their persuaded limit (see Observer.lobby)."""
+    s = model.coded_stubbornness
+    limit = s * model.coded_view + (1.0 - s) * target
+    model.prejudice = model.prejudice + pull * (limit - model.prejudice)
 
 
 class Industry(Observer):

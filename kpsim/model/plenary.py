@@ -123,6 +123,7 @@ class PlenaryModel(mesa.Model):
             x0 = x0[None, :]
         if not keep_positions:
             self.positions = x0.copy()
+            self.prejudice = x0[:, :p].copy()  # each participant's own view (Friedkin–Johnsen's x₀); lobbying persuades it
         self.salience = np.array([e.salience for e in entries])
         self.reluctance = dyn.reluctance + np.array([e.reluctance for e in entries])
         red = np.array([np.nan if e.reservation is None else e.reservation for e in entries])
@@ -132,8 +133,10 @@ class PlenaryModel(mesa.Model):
 
         stub = held_view(np.array([e.stubbornness for e in entries[:p]]), dyn.stubbornness_scale)
         self.susceptibility = 1.0 - stub
+        self.held = stub
+        self.coded_stubbornness = np.array([e.stubbornness for e in entries[:p]])
+        self.coded_view = x0[:, :p]  # the positions as coded (per replication with position noise)
         self.influence_matrix = _ally_matrix(entries[:p])
-        self.anchor = stub * x0[:, :p]
 
         strength = np.array([e.lobbying for e in entries[p:]])
         self.lobby_strength = strength
@@ -310,6 +313,8 @@ class PlenaryModel(mesa.Model):
             self.revision += 1
             for j in moved:
                 self.positions[:, j] = entries[j].position
+                if j < self.n_participants:
+                    self.prejudice[:, j] = entries[j].position
             for agent, entry in zip(self.actors, entries):
                 agent.entry = entry
 

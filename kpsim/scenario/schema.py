@@ -8,6 +8,7 @@ kpsim.fields.ACTOR_KINDS.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
@@ -147,6 +148,27 @@ class Target(Strict):
         return self
 
 
+class Objected(Strict):
+    """A recorded objection: these actors objected at this meeting, or at some meeting of this calendar year."""
+
+    actors: list[str] = Field(min_length=1)
+    meeting: Annotated[int, Field(ge=1)] | None = None
+    year: Year | None = None
+    source: str
+
+    @model_validator(mode="after")
+    def _one_time(self):
+        if (self.meeting is None) == (self.year is None):
+            raise ValueError("give either 'meeting' or 'year'")
+        return self
+
+    def meetings(self, calendar: "Calendar") -> set[int]:
+        """The meetings the objection may have been made at."""
+        if self.meeting is not None:
+            return {self.meeting}
+        return {m for m in range(1, calendar.horizon + 1) if int(math.floor(calendar.year(m))) == int(self.year)}
+
+
 class Record(Strict):
     """What actually happened, for calibration: adopted at meeting `meetings`, or not adopted after it."""
 
@@ -155,6 +177,7 @@ class Record(Strict):
     meetings: Annotated[int, Field(ge=1)]
     source: str
     target: Target = Target()
+    objected: list[Objected] = Field(default_factory=list)  # who objected when, where the record names them (fitted too)
 
 
 
@@ -170,7 +193,7 @@ class Scenario(Strict):
     dynamics: Dynamics = Dynamics()
     rules: list[AnyRule] = Field(min_length=1)
     replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 1000
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0, lt=2**64)] = 0  # the random streams take a 64-bit seed (kpsim.model.streams)
     events: list[Event] = Field(default_factory=list)  # what happens to the process at a meeting or in a year
     record: Record | None = None
     sweep: Sweep | None = None  # what `kpsim sweep` and `kpsim sensitivity` vary
@@ -212,6 +235,14 @@ class Scenario(Strict):
         labels = [r.label for r in self.rules]
         if self.record is not None and self.record.rule not in labels:
             out.append((("record", "rule"), f"= {self.record.rule!r} — must be one of the scenario's rules: {', '.join(labels)}"))
+        for i, fact in enumerate(self.record.objected if self.record is not None else ()):
+            for j, who in enumerate(fact.actors):
+                if who not in ids:
+                    out.append((("record", "objected", i, "actors", j), f"= {who!r} — not an actor id"))
+            if fact.year is not None and self.calendar.start_year is None:
+                out.append((("record", "objected", i, "year"), "— an objection dated by year needs calendar.start_year"))
+            elif not fact.meetings(self.calendar):
+                out.append((("record", "objected", i), "— no meeting of the horizon falls at that time"))
         known = {w for a in self.actors for w in a.weights}
         kinds = {a.kind for a in self.actors}
         for i, r in enumerate(self.rules):

@@ -1,14 +1,9 @@
-"""Fit one set of global dynamics parameters to every recorded case at once.
+"""The recorded cases the global dynamics are fitted to: the prior box, the record read as a window, the fit table.
 
-Method: approximate Bayesian computation by rejection, on a simulated
-likelihood. Candidates are drawn by Latin hypercube from a uniform prior on
-the parameter box. For each, every case is simulated under the rule it was
-actually decided by, on common random numbers (a fixed seed), and scored by
-the log of the simulated probability of what happened, read as
-interval-censored: adoption within the case's recorded window, or no
-adoption by the recorded meeting. The best-scoring share is accepted.
-Per-case inputs are only the actors' positions and saliences written in the
-case files: the global parameters are never tuned per case.
+The fit itself is ABC-SMC (kpsim.sweep.posterior). Every case is simulated
+under the rule it was actually decided by; per-case inputs are only the
+actors' positions and saliences written in the case files: the global
+parameters are never tuned per case.
 """
 
 from __future__ import annotations
@@ -19,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from kpsim.analysis.survival import kaplan_meier
 from kpsim.run.runner import run
@@ -95,93 +89,6 @@ def observed_window(record) -> tuple[bool, int, int]:
     if t.within is not None:
         return True, 1, t.within
     return True, max(1, record.meetings - 1), record.meetings + 1
-
-
-def log_likelihood(runs: pd.DataFrame, record) -> float:
-    """log P(simulated outcome in the recorded window), smoothed so a zero count is finite."""
-    t, adopted = runs["meetings"].to_numpy(), runs["adopted"].to_numpy()
-    was_adopted, lo, hi = observed_window(record)
-    if was_adopted:
-        hits = (adopted & (t >= lo) & (t <= hi)).sum()
-    else:
-        hits = (~(adopted & (t <= hi))).sum()
-    return math.log((hits + 0.5) / (len(t) + 1))
-
-
-def objective(x: np.ndarray, cases: list[Case], replications: int, seed: int) -> float:
-    params = dict(zip(BOX, np.clip(x, [b[0] for b in BOX.values()], [b[1] for b in BOX.values()])))
-    return -sum(log_likelihood(simulate(c, params, replications, seed), c.scenario.record) for c in cases)
-
-
-def _evaluate(args):
-    x, cases, replications, seed = args
-    return objective(np.asarray(x), cases, replications, seed)
-
-
-@dataclass
-class Fit:
-    params: dict[str, float]
-    score: float  # −log-likelihood of the chosen candidate
-    accepted: np.ndarray  # the accepted candidates, one row each, in BOX order
-    threshold: float  # the acceptance tolerance on −log-likelihood
-
-    def interval(self, name: str, level: float = 0.8) -> tuple[float, float]:
-        col = self.accepted[:, list(BOX).index(name)]
-        return float(np.quantile(col, (1 - level) / 2)), float(np.quantile(col, (1 + level) / 2))
-
-    def small_sample_warnings(self) -> list[str]:
-        """Why the fit's ranges cannot be read: too few accepted candidates, fitted values outside their own range."""
-        out = []
-        if len(self.accepted) < MIN_ACCEPTED:
-            out.append(
-                f"only {len(self.accepted)} candidates accepted (at least {MIN_ACCEPTED} are needed to read an 80% range) — "
-                "raise --candidates or --accept"
-            )
-        outside = [k for k in self.params if not self.interval(k)[0] <= self.params[k] <= self.interval(k)[1]]
-        if outside:
-            out.append(f"the fitted value lies outside its own 80% range for {', '.join(outside)}: the sample is too small to read")
-        return out
-
-
-MIN_ACCEPTED = 50
-
-
-def fit(cases, replications=200, candidates=256, accept=0.1, rounds=3, seed=2011, executor=None, progress=None) -> Fit:
-    """Sequential rejection ABC: each round keeps the best `accept` share of all candidates so far.
-
-    Round 1 draws a Latin hypercube from the uniform prior on the box; each
-    later round draws as many candidates around the kept ones (a Gaussian
-    kernel twice their spread, clipped to the box), as in ABC population
-    Monte Carlo. The estimate is the kept candidate nearest the kept
-    candidates' coordinate-wise median: a central point of the region that
-    reproduces the record rather than its edge; their spread is the honest
-    uncertainty of the fit.
-    """
-    lo = np.array([b[0] for b in BOX.values()])
-    hi = np.array([b[1] for b in BOX.values()])
-    rng = np.random.default_rng(seed)
-    sample = stats.qmc.scale(stats.qmc.LatinHypercube(d=len(BOX), seed=seed).random(candidates), lo, hi)
-    pool = np.empty((0, len(BOX)))
-    scores = np.empty(0)
-    keep = max(2, int(round(accept * candidates)))
-    for round_ in range(rounds):
-        if round_:
-            kept = pool[np.argsort(scores)[:keep]]
-            spread = 2 * kept.std(axis=0) + 1e-3 * (hi - lo)
-            sample = np.clip(kept[rng.integers(len(kept), size=candidates)] + rng.normal(size=(candidates, len(BOX))) * spread, lo, hi)
-        jobs = [(x, cases, replications, seed) for x in sample]
-        new = []
-        for score in (executor.map if executor is not None else map)(_evaluate, jobs):
-            new.append(score)
-            if progress:
-                progress()
-        pool, scores = np.vstack([pool, sample]), np.concatenate([scores, new])
-    order = np.argsort(scores, kind="stable")[:keep]
-    accepted, kept_scores = pool[order], scores[order]
-    z = (accepted - lo) / (hi - lo)
-    best = int(np.argmin(((z - np.median(z, axis=0)) ** 2).sum(axis=1)))
-    params = dict(zip(BOX, (round(float(v), 4) for v in accepted[best])))
-    return Fit(params, float(kept_scores[best]), accepted, float(kept_scores[-1]))
 
 
 def check(case: Case, runs: pd.DataFrame) -> dict:

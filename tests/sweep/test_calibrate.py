@@ -8,35 +8,48 @@ from click.testing import CliRunner
 
 from kpsim.cli import main
 from kpsim.scenario.load import load_scenario
-from kpsim.sweep.calibrate import load_cases, observed_window
+from kpsim.sweep.calibrate import BOX, load_cases, observed_window
+from kpsim.sweep.posterior import read_posterior
 
 
-def test_calibrate_runs_end_to_end_and_writes_the_parameters(root, tmp_path):
+def test_calibrate_runs_end_to_end_and_writes_the_posterior(root, tmp_path):
+    """ABC-SMC on a tiny budget: posterior.csv and calibration.yaml (its median) beside the cases, a report folder, warnings."""
     kp = tmp_path / "kp"
     shutil.copytree(root / "scenarios" / "kp", kp)
     before = (kp / "calibration.yaml").read_text()
+    cases = [kp / "permanent_secretariat.yaml", kp / "car_suspension.yaml"]
+    report = tmp_path / "report"
     res = CliRunner().invoke(
         main,
-        ["calibrate", "--reps", "20", "--candidates", "6", "--rounds", "2", "--check-reps", "40", "--jobs", "1", "-q"]
-        + [str(p) for p in sorted(kp.glob("*.yaml"))],
+        ["calibrate", "--population", "12", "--epsilons", "1,0", "--check-reps", "40", "--ppc-draws", "3", "--ppc-reps", "10",
+         "--jobs", "1", "-q", "--report", str(report), *map(str, cases)],
     )
     assert res.exit_code == 0, res.output
-    for case in ("kp_marange", "kp_definition_reform", "kp_asm", "kp_permanent_secretariat", "kp_car_suspension", "kp_car_resumption"):
+    for case in ("kp_permanent_secretariat", "kp_car_suspension"):
         assert case in res.output
-    assert "pass" in res.output or "FAIL" in res.output
-    # 12 candidates accepting 10%: two accepted, far too few to read a range, and the command says so
-    assert "warning: only 2 candidates accepted (at least 50 are needed to read an 80% range)" in res.output
-    # what each mechanism does at the fitted point, over every case and rule
-    assert "mechanisms at the fitted point" in res.output
+    assert "identifiability" in res.output and "posterior-predictive check" in res.output
+    # 12 draws: far too few, and the command says so
+    assert "warning: only 12 accepted draws (at least 200 are needed)" in res.output
+    assert "mechanisms at the posterior median" in res.output
     for m in ("influence", "lobbying", "chair_amendment", "acquiescence", "exit"):
         assert f"  {m} " in res.output
+    post = read_posterior(kp / "posterior.csv")
+    assert len(post.draws) == 12 and abs(post.weights.sum() - 1) < 1e-6
     after = (kp / "calibration.yaml").read_text()
     assert after != before and after.startswith("# Written by `kpsim calibrate`")
     fitted = yaml.safe_load(after)["dynamics"]
-    assert set(fitted) == {"mode", "noise", "reluctance", "amendment_step", "lobbying", "stubbornness_scale", "acquiescence_isolation", "acquiescence_time"}
+    assert set(fitted) == {"mode", *BOX}
+    assert fitted == {"mode": "agents", **post.median()}
+    for name in ("meta.json", "identifiability.csv", "fit_at_median.csv", "posterior_predictive.csv", "charts/posterior_predictive.png", "abc.db"):
+        assert (report / name).is_file(), name
     # every case now runs with the new parameters: they extend the file
     sc = load_scenario(kp / "marange.yaml")
     assert sc.dynamics.noise == fitted["noise"]
+
+
+def test_calibrate_refuses_a_bad_epsilon_list(tmp_path):
+    res = CliRunner().invoke(main, ["calibrate", "--epsilons", "2,1"])
+    assert res.exit_code == 2 and "ending in 0" in res.output
 
 
 def test_only_files_with_a_record_are_cases(root):
