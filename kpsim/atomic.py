@@ -103,7 +103,7 @@ def _release(folder: Path, fd: int) -> None:
     os.close(fd)
 
 
-def _clean_leftovers(parent: Path) -> None:
+def _clean_leftovers(parent: Path, own: Path) -> None:
     """Remove what interrupted runs left beside their folders (`.NAME.partial-PID`, `.NAME.old-PID`, `.NAME.lock`).
 
     A leftover is removed only while holding NAME's lock, so a run still writing is never touched;
@@ -115,6 +115,12 @@ def _clean_leftovers(parent: Path) -> None:
             leftovers.setdefault(m.group(1) or m.group(2), []).append(p)
     for name, paths in leftovers.items():
         folder = (parent / name).absolute()
+        if folder == own:  # held by this process since a moment ago: what is there is an earlier run's
+            for p in paths:
+                if p.is_dir():
+                    shutil.rmtree(p, ignore_errors=True)
+                    print(f"note: removed {p}, left by an interrupted run", file=sys.stderr)
+            continue
         if folder in _held:
             continue
         fd = _try_lock(folder)
@@ -150,7 +156,7 @@ def claim(folder: str | Path):
         raise InputError(f"{folder}: another kpsim run is writing this folder now — wait for it to finish or choose another --out")
     _held[folder] = fd
     try:
-        _clean_leftovers(folder.parent)
+        _clean_leftovers(folder.parent, folder)
         yield
     finally:
         del _held[folder]

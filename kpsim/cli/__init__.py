@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 
 import click
 
@@ -30,5 +31,8 @@ def run():
     """The console command: `main`, then an exit that does not scan every object numpy, pandas and scipy made at import (~0.2 s)."""
     try:
         main()
+    except KeyboardInterrupt:  # before a command's own handler is in place (while starting up)
+        click.echo("interrupted: nothing was written", err=True)
+        sys.exit(130)
     finally:
         gc.freeze()

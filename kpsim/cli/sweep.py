@@ -25,6 +25,7 @@ SCHEDULER_HELP = "Dask scheduler, tcp://HOST:PORT: run on that cluster instead o
 def resumable(folder: Path):
     """Hold the folder (one writer at a time); Ctrl-C: say what was kept and how to go on (exit 130)."""
     from kpsim.atomic import claim
+    from kpsim.cli.common import FILESYSTEM_ERROR
 
     with claim(folder):
         try:
@@ -32,6 +33,11 @@ def resumable(folder: Path):
         except KeyboardInterrupt:
             click.echo(f"\ninterrupted: the chunks already done are kept in {folder}/ — run the same command again to resume", err=True)
             sys.exit(130)
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"error: {where}{exc.strerror or exc} — the chunks already done are kept in {folder}/; "
+                       "fix the cause and run the same command again to resume", err=True)
+            sys.exit(FILESYSTEM_ERROR)
 
 
 def load_with_tree(file: Path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor
 
@@ -38,10 +39,26 @@ def warm_up(jobs: int | None, preload: str) -> None:
         forkserver.ensure_running()
 
 
+def _worker_init() -> None:
+    """A worker leaves Ctrl-C to the command (which stops the pool and reports once) and dies with its parent.
+
+    Ctrl-C reaches the whole process group: a worker that took it printed its own traceback. A worker
+    whose command was killed (kill -9) would otherwise live on, blocked writing to a pipe nobody reads.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
+
+
 def process_pool(jobs: int, preload: str = "kpsim.run.runner") -> ProcessPoolExecutor:
     """Workers whose tasks live in module `preload`, imported once by the forkserver (if not already running)."""
     ctx = _context(preload)
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init)
     if ctx.get_start_method() == "fork":
         pool.submit(int)  # forks every worker now, before the caller starts threads of its own (a sweep computes in one)
     return pool

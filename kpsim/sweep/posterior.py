@@ -279,6 +279,6 @@ def predictive_table(ppc: pd.DataFrame, cases: list[Case]) -> pd.DataFrame:
             "p_recorded": g["p_recorded"].mean(),
             "p_recorded_90": f"{g['p_recorded'].quantile(0.05):.0%}–{g['p_recorded'].quantile(0.95):.0%}",
             "median_meetings": fmt(float(med.median())),
-            "median_90": f"{fmt(float(med.quantile(0.05)))}–{fmt(float(med.quantile(0.95)))}",
+            "median_90": f"{fmt(float(med.quantile(0.05, interpolation='lower')))}–{fmt(float(med.quantile(0.95, interpolation='higher')))}",
         })
     return pd.DataFrame(out)
