@@ -9,10 +9,23 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
 from kpsim.analysis.results import Results
 from kpsim.analysis.summary import summarise
+from kpsim.analysis.uncertainty import (
+    DEFAULT_DRAWS,
+    MODES,
+    across_draws,
+    drawn_scenarios,
+    pooled_blockers,
+    posterior_beside,
+)
 from kpsim.analysis.winset import label_summary
-from kpsim.run.pool import default_jobs
+from kpsim.errors import InputError
+from kpsim.run.pool import default_jobs, process_pool
 from kpsim.run.provenance import run_meta
 from kpsim.run.runner import run
 from kpsim.scenario.load import load_scenario
@@ -29,11 +42,17 @@ def compare(
     progress: bool = False,
     command: str = "kpsim.compare",
     source: str | None = None,
+    uncertainty: str = "montecarlo",
+    draws: int | None = None,
+    posterior: str | Path | None = None,
 ) -> Results:
     """Run `reps` replications (default: the scenario's) of every rule (or `rules`) on the same draws, and summarise.
 
     `scenario` is a Scenario or a scenario file. Results do not depend on `jobs`
     (default: every core). `command` and `source` are recorded in meta.json.
+    `uncertainty="parameters"` spreads the replications over `draws` posterior draws
+    (default 50; `posterior`: a posterior.csv, default the one beside the scenario file)
+    and gives intervals across them (kpsim.analysis.uncertainty).
     """
     started = time.time()
     if not isinstance(scenario, Scenario):
@@ -43,8 +62,43 @@ def compare(
     scenario = scenario.model_copy(update=update)
     rules = list(rules) if rules else [r.label for r in scenario.rules]
     jobs = jobs or default_jobs()
-    runs, blockers = run(scenario, rules, jobs=jobs, progress=progress)
     cal = scenario.calendar
-    summary = label_summary(summarise(runs, cal.horizon, cal.meetings_per_year), scenario)
-    meta = run_meta(scenario, rules, jobs, started, source, command)
+    if uncertainty not in MODES:
+        raise InputError(f"uncertainty = {uncertainty!r} — allowed: {', '.join(MODES)}")
+    if uncertainty == "montecarlo":
+        runs, blockers = run(scenario, rules, jobs=jobs, progress=progress)
+        summary = summarise(runs, cal.horizon, cal.meetings_per_year).assign(interval="montecarlo: 95% Monte-Carlo interval at the scenario's dynamics")
+        extra = {"uncertainty": "montecarlo"}
+    else:
+        runs, blockers, summary, extra = _over_posterior(scenario, rules, jobs, progress, draws, posterior or posterior_beside(source))
+    summary = label_summary(summary, scenario)
+    meta = run_meta(scenario, rules, jobs, started, source, command) | extra
     return Results(scenario, runs, summary, blockers, meta)
+
+
+def _over_posterior(scenario: Scenario, rules, jobs, progress, draws, posterior):
+    """Every rule at each of `draws` posterior draws, N / D replications each, on consecutive replication numbers."""
+    if posterior is None:
+        raise InputError(f"{scenario.name}: --uncertainty parameters needs a posterior (--posterior FILE; none beside the scenario file)")
+    d = min(draws or DEFAULT_DRAWS, scenario.replications)
+    n = scenario.replications // d
+    cal = scenario.calendar
+    scenarios = drawn_scenarios(scenario, Path(posterior), d)
+    pool = process_pool(jobs) if jobs > 1 else None
+    parts, blockers, summaries = [], [], []
+    try:
+        for k, sc in enumerate(tqdm(scenarios, desc=f"{scenario.name}: posterior draws", unit="draw", disable=not progress, leave=False)):
+            runs, blk = run(sc, rules, replications=n, jobs=jobs, executor=pool, progress=False, first=k * n)
+            parts.append(runs.assign(draw=k))
+            blockers.append(blk)
+            summaries.append(summarise(runs, cal.horizon, cal.meetings_per_year).assign(draw=k))
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    order = {r: i for i, r in enumerate(rules)}  # rule by rule, replications in order, as montecarlo writes them
+    runs = pd.concat(parts, ignore_index=True)
+    runs = runs.iloc[np.lexsort((runs["replication"].to_numpy(), runs["rule"].map(order).to_numpy()))].reset_index(drop=True)
+    pooled = summarise(runs, cal.horizon, cal.meetings_per_year)
+    summary = across_draws(pooled, pd.concat(summaries, ignore_index=True), d)
+    extra = {"uncertainty": "parameters", "draws": d, "replications_per_draw": n, "posterior": str(posterior)}
+    return runs, pooled_blockers(blockers), summary, extra

@@ -28,7 +28,7 @@ from kpsim.scenario.schema import Scenario
 
 RESULT_FILES = ("runs.csv", "summary.csv", "blockers.csv", "scenario.yaml", "meta.json")
 RUN_COLUMNS = ["rule", "replication", "adopted", "abandoned", "censored", "meetings", "surviving_share", "n_objectors", "objectors"]
-OPTIONAL_RUN_COLUMNS = ["withdrawn", "exits"]  # where the scenario has withdrawal events, observers with patience
+OPTIONAL_RUN_COLUMNS = ["withdrawn", "exits", "draw"]  # where the scenario has withdrawal events, observers with patience
 
 
 def new_run_dir(scenario_name: str, root: Path = Path("results")) -> Path:

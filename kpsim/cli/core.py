@@ -49,7 +49,21 @@ def validate(files):
         raise InputError(errors)
 
 
-def execute(file: Path, rules, reps, seed, jobs, out, force, quiet, charts=True, adapt=None):
+def uncertainty_options(fn):
+    """--uncertainty, --draws, --posterior: where a comparison's intervals come from."""
+    opts = [
+        click.option("--uncertainty", type=click.Choice(["montecarlo", "parameters"]), default="montecarlo", show_default=True,
+                     help="montecarlo: intervals at the scenario's dynamics; parameters: dynamics drawn from the calibration's posterior, "
+                          "intervals across the draws."),
+        click.option("--draws", type=click.IntRange(min=2), help="With --uncertainty parameters: posterior draws (default 50); --reps is then the total, N / D per draw."),
+        click.option("--posterior", type=click.Path(dir_okay=False, path_type=Path), help="With --uncertainty parameters: the posterior file (default: posterior.csv beside FILE)."),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+def execute(file: Path, rules, reps, seed, jobs, out, force, quiet, charts=True, adapt=None, uncertainty="montecarlo", draws=None, posterior=None):
     """Compare, write the results folder, print the table; `adapt` rewrites the scenario first (e.g. a threshold sweep)."""
     from kpsim.run.pool import warm_up
 
@@ -71,13 +85,20 @@ def execute(file: Path, rules, reps, seed, jobs, out, force, quiet, charts=True,
     out = Path(out) if out else new_run_dir(scenario.name)
     with claim(out):  # one writer per folder, from before the run to the rename that completes it
         check_free(out, force)  # before the run, not after it
-        results = compare(scenario, rules, jobs=jobs, progress=not quiet, command=typed_command(), source=str(file))
+        results = compare(scenario, rules, jobs=jobs, progress=not quiet, command=typed_command(), source=str(file),
+                          uncertainty=uncertainty, draws=draws, posterior=posterior)
         written = results.write(out, force=force, charts=charts)
     cal = scenario.calendar
     click.echo(
         f"{scenario.name}: {scenario.replications:,} replications per rule, horizon {cal.horizon} meetings "
-        f"({cal.horizon / cal.meetings_per_year:g} years), seed {scenario.seed}; 95% intervals in brackets"
+        f"({cal.horizon / cal.meetings_per_year:g} years), seed {scenario.seed}"
     )
+    meta = results.meta
+    if meta.get("uncertainty") == "parameters":
+        click.echo(f"intervals in brackets: 95% range over {meta['draws']} posterior draws ({meta['replications_per_draw']:,} replications each, "
+                   f"from {meta['posterior']}), each widened by its Monte-Carlo error")
+    else:
+        click.echo("intervals in brackets: 95% Monte-Carlo intervals at the scenario's dynamics (parameter uncertainty: --uncertainty parameters)")
     click.echo(format_summary(results.summary, cal.horizon))
     ties = format_ties([scenario.rule(r) for r in results.rules])
     if ties:
@@ -93,22 +114,24 @@ def execute(file: Path, rules, reps, seed, jobs, out, force, quiet, charts=True,
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--rule", "rule", required=True, help="Name of one rule in the scenario.")
 @run_options
+@uncertainty_options
 @handle_input_errors
-def run_cmd(file, rule, reps, seed, jobs, out, force, quiet):
+def run_cmd(file, rule, reps, seed, jobs, out, force, quiet, uncertainty, draws, posterior):
     """Run one rule of scenario FILE and write a results folder."""
-    execute(file, [rule], reps, seed, jobs, out, force, quiet)
+    execute(file, [rule], reps, seed, jobs, out, force, quiet, uncertainty=uncertainty, draws=draws, posterior=posterior)
 
 
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @run_options
 @click.option("--no-charts", is_flag=True, help="Write the tables only, no charts/ folder.")
+@uncertainty_options
 @handle_input_errors
-def compare(file, reps, seed, jobs, out, force, quiet, no_charts):
+def compare(file, reps, seed, jobs, out, force, quiet, no_charts, uncertainty, draws, posterior):
     """Run every rule of scenario FILE on the same random draws and compare them.
 
     Besides the tables, writes charts/ (survival, deadlock, blockers, power and,
     with two or more count-threshold rules, threshold) as PNG, SVG and PDF.
     """
-    execute(file, None, reps, seed, jobs, out, force, quiet, charts=not no_charts)
+    execute(file, None, reps, seed, jobs, out, force, quiet, charts=not no_charts, uncertainty=uncertainty, draws=draws, posterior=posterior)
 

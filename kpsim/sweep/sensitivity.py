@@ -43,7 +43,7 @@ from kpsim.model.dynamics import DYNAMICS
 from kpsim.output.style import OKABE_ITO, SLIDE, frame, house_style, save
 from kpsim.run.provenance import run_meta, write_meta
 from kpsim.scenario.schema import Scenario
-from kpsim.sweep.calibrate import BOX
+from kpsim.scenario.prior import BOX
 from kpsim.sweep.design import Design, design_from_rows
 from kpsim.sweep.execute import run_sweep
 

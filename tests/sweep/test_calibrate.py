@@ -8,8 +8,9 @@ from click.testing import CliRunner
 
 from kpsim.cli import main
 from kpsim.scenario.load import load_scenario
-from kpsim.sweep.calibrate import BOX, load_cases, observed_window
-from kpsim.sweep.posterior import read_posterior
+from kpsim.scenario.prior import BOX
+from kpsim.sweep.calibrate import load_cases, observed_window
+from kpsim.analysis.posterior import read_posterior
 
 
 def test_calibrate_runs_end_to_end_and_writes_the_posterior(root, tmp_path):
@@ -70,7 +71,8 @@ def test_no_cases_is_an_input_error(tmp_path):
 
 
 def test_a_fitted_value_at_an_edge_of_its_box_is_flagged():
-    from kpsim.sweep.calibrate import BOX, at_edge
+    from kpsim.scenario.prior import BOX
+    from kpsim.sweep.calibrate import at_edge
 
     inside = {k: (lo + hi) / 2 for k, (lo, hi) in BOX.items()}
     assert at_edge(inside) == []

@@ -6,8 +6,10 @@ import pytest
 
 from kpsim.errors import InputError
 from kpsim.scenario.load import load_scenario
-from kpsim.sweep.calibrate import BOX, Case
-from kpsim.sweep.posterior import Posterior, misses, read_posterior, weighted_quantile
+from kpsim.scenario.prior import BOX
+from kpsim.sweep.calibrate import Case
+from kpsim.analysis.posterior import Posterior, read_posterior, weighted_quantile
+from kpsim.sweep.posterior import misses
 
 
 def test_weighted_quantile_matches_repeated_values():

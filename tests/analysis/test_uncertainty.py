@@ -1,0 +1,81 @@
+"""--uncertainty parameters: draws from the posterior, paired and identical on any worker count, one point = montecarlo."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from kpsim.analysis.compare import compare
+from kpsim.analysis.uncertainty import across_draws
+from kpsim.cli import main
+from kpsim.scenario.load import load_scenario
+from kpsim.scenario.prior import BOX
+
+TOY = {"rules": ["consensus", "simple_majority"], "horizon": 12, "dynamics": {"noise": 0.3, "lobbying": 0.2}, "replications": 400, "seed": 5}
+
+
+@pytest.fixture
+def toy(tmp_path, toy_yaml):
+    p = tmp_path / "toy.yaml"
+    p.write_text(toy_yaml(**TOY))
+    return p
+
+
+def _posterior(path, rows):
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_a_posterior_of_one_point_reproduces_montecarlo(toy, tmp_path):
+    sc = load_scenario(toy)
+    point = {k: float(getattr(sc.dynamics, k)) for k in BOX}
+    post = _posterior(tmp_path / "posterior.csv", [{**point, "weight": 1.0}])
+    mc = compare(sc, jobs=1)
+    par = compare(sc, jobs=1, uncertainty="parameters", draws=8, posterior=post)
+    assert par.meta["draws"] == 8 and par.meta["replications_per_draw"] == 50
+    pd.testing.assert_frame_equal(par.runs.drop(columns="draw"), mc.runs)  # the same replications, the same numbers
+    for col in ("adopted", "median_meetings", "mean_meetings", "surviving_share"):
+        np.testing.assert_allclose(par.summary[col], mc.summary[col])
+    # the intervals are across draws of 50: wider than the pooled Monte-Carlo interval of 400
+    assert (par.summary["adopted_hi"] - par.summary["adopted_lo"] >= mc.summary["adopted_hi"] - mc.summary["adopted_lo"] - 1e-12).all()
+
+
+def test_parameter_draws_are_identical_on_any_worker_count_and_spread_the_intervals(toy, tmp_path):
+    sc = load_scenario(toy)
+    rows = [{**{k: (lo + hi) / 2 for k, (lo, hi) in BOX.items()}, "noise": x, "weight": 1.0} for x in (0.05, 0.5, 0.95)]
+    post = _posterior(tmp_path / "posterior.csv", rows)
+    one = compare(sc, jobs=1, uncertainty="parameters", draws=10, posterior=post)
+    two = compare(sc, jobs=2, uncertainty="parameters", draws=10, posterior=post)
+    pd.testing.assert_frame_equal(one.runs, two.runs)
+    pd.testing.assert_frame_equal(one.summary, two.summary)
+    assert set(one.runs["draw"]) == set(range(10))
+    assert one.summary["interval"].str.startswith("parameters: 95% range over 10 posterior draws").all()
+
+
+def test_across_draws_reads_not_reached_as_beyond_the_horizon():
+    pooled = pd.DataFrame({"rule": ["r"], "median_meetings": [5.0], "median_lo": [4.0], "median_hi": [6.0],
+                           "surviving_share": [0.5], "surviving_lo": [0.4], "surviving_hi": [0.6]})
+    per = pd.DataFrame({"rule": ["r"] * 40, "median_lo": [3.0] * 39 + [np.nan], "median_hi": [7.0] * 38 + [np.nan] * 2,
+                        "surviving_lo": [0.3] * 39 + [np.nan], "surviving_hi": [0.7] * 39 + [np.nan]})
+    out = across_draws(pooled, per, 40)
+    assert out.loc[0, "median_lo"] == 3.0 and np.isnan(out.loc[0, "median_hi"])  # 2 of 40 draws never reach it: beyond 97.5%
+    assert out.loc[0, "surviving_lo"] == 0.3 and out.loc[0, "surviving_hi"] == 0.7  # a draw that adopted nothing has no text
+
+
+def test_cli_parameters_mode_and_its_errors(toy, tmp_path, root):
+    rows = [{**{k: (lo + hi) / 2 for k, (lo, hi) in BOX.items()}, "weight": 1.0}]
+    res = CliRunner().invoke(main, ["compare", str(toy), "--uncertainty", "parameters", "--jobs", "1", "--no-charts", "-q", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "needs a posterior" in res.output
+    _posterior(toy.parent / "posterior.csv", rows)  # found beside the scenario file
+    res = CliRunner().invoke(main, ["compare", str(toy), "--uncertainty", "parameters", "--draws", "4", "--jobs", "1", "--no-charts", "-q", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert "intervals in brackets: 95% range over 4 posterior draws (100 replications each" in res.output
+    runs = pd.read_csv(tmp_path / "o" / "runs.csv")
+    assert sorted(runs["draw"].unique()) == [0, 1, 2, 3]
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame([{**rows[0], "weight": -1.0}]).to_csv(bad, index=False)
+    res = CliRunner().invoke(main, ["compare", str(toy), "--uncertainty", "parameters", "--posterior", str(bad), "--out", str(tmp_path / "p")])
+    assert res.exit_code == 2 and f"{bad}:2: weight = -1 — weights must be ≥ 0" in res.output
+    res = CliRunner().invoke(main, ["compare", str(root / "scenarios/null_model.yaml"), "--uncertainty", "parameters", "--posterior",
+                                    str(toy.parent / "posterior.csv"), "--out", str(tmp_path / "q")])
+    assert res.exit_code == 2 and "null model" in res.output
