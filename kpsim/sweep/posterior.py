@@ -89,7 +89,10 @@ def run_abc(
     """
     import logging
 
-    import pyabc
+    try:
+        import pyabc
+    except ImportError:
+        raise InputError("kpsim calibrate needs pyabc: python3 -m pip install -e '.[calibrate]'") from None
 
     for name in ("ABC", "Sampler", "Epsilon", "Distance", "History", "Acceptor", "Transition", "Population"):
         logging.getLogger(f"ABC.{name}").setLevel(logging.WARNING)
