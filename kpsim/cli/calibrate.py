@@ -9,7 +9,7 @@ import click
 
 from kpsim.cli.common import handle_input_errors, typed_command
 from kpsim.errors import InputError
-from kpsim.fields import MAX_REPLICATIONS
+from kpsim.fields import MAX_REPLICATIONS, MAX_SEED
 
 DEFAULT_CASES = Path("scenarios") / "kp"
 
@@ -32,7 +32,7 @@ def _epsilons(ctx, param, text):
 @click.option("--check-reps", type=click.IntRange(20, MAX_REPLICATIONS), default=2000, show_default=True, help="Replications per case for the table at the posterior median.")
 @click.option("--ppc-draws", type=click.IntRange(min=2), default=40, show_default=True, help="Posterior draws in the posterior-predictive check.")
 @click.option("--ppc-reps", type=click.IntRange(min=10), default=100, show_default=True, help="Replications per case and draw in the posterior-predictive check.")
-@click.option("--seed", type=click.IntRange(min=0), default=2011, show_default=True)
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=2011, show_default=True, help="Random seed (numpy's global seed, which pyabc draws from: below 2^32).")
 @click.option("--jobs", type=click.IntRange(min=1), help="Local worker processes (default: all cores). With 1 the posterior is reproducible for a seed.")
 @click.option("--scheduler", help="Run on a Dask cluster, e.g. tcp://HOST:8786 (as `kpsim sweep`).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="The fitted point (default: calibration.yaml beside the cases).")
@@ -137,7 +137,7 @@ def format_score(table) -> str:
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--reps", type=click.IntRange(20, MAX_REPLICATIONS), help="Replications per case (default: each case's own).")
-@click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: each case's own).")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), help="Random seed (default: each case's own).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--strict", is_flag=True, help="Exit 1 when a case misses its target.")
 @handle_input_errors
@@ -191,7 +191,7 @@ def _write(path: Path, post, params, cases, population, epsilons, seed, posterio
         f"# Written by `kpsim calibrate` on {datetime.now(timezone.utc):%Y-%m-%d}; do not edit by hand, re-run it:",
         f"#   {typed_command()}",
         "# Method: ABC-SMC (pyabc; kpsim/sweep/posterior.py) from a uniform prior on the box of",
-        "# kpsim/sweep/calibrate.py: each simulated history runs every case once and counts the recorded",
+        "# kpsim/scenario/prior.py: each simulated history runs every case once and counts the recorded",
         f"# facts it misses; generations at ε = {', '.join(f'{e:g}' for e in epsilons)}, population {population}, seed {seed};",
         f"# the last keeps only histories that miss nothing. {post.simulations:,} histories in all;",
         f"# effective sample size {post.ess:.0f}. The weighted draws are in {posterior_path.name}; these values",
