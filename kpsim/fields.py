@@ -19,6 +19,7 @@ def _between(lo: float, hi: float | None = None):
 
 
 MAX_REPLICATIONS = 100_000_000  # per rule: the scenario files and every --reps
+MAX_SEED = 2**64 - 1  # the random streams' key: the scenario files and every --seed
 
 Unit = Annotated[float, _between(0, 1)]
 NonNeg = Annotated[float, _between(0)]
@@ -31,8 +32,12 @@ class Strict(BaseModel):
 
 
 def _fraction(v) -> Fraction:
+    if isinstance(v, str) and len(v) > 32:  # Fraction('1e-99999999') would build a 10^8-digit number
+        raise ValueError("must be a fraction such as 2/3 or a number such as 0.75")
     try:
         q = Fraction(v) if isinstance(v, str) else Fraction(v).limit_denominator(10_000)
+        if q.denominator > 1_000_000:  # thresholds are compared in int64 arithmetic
+            raise ValueError
     except (ValueError, ZeroDivisionError):
         raise ValueError("must be a fraction such as 2/3 or a number such as 0.75") from None
     if not 0 < q <= 1:

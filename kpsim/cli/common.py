@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from kpsim.errors import InputError
-from kpsim.fields import MAX_REPLICATIONS
+from kpsim.fields import MAX_REPLICATIONS, MAX_SEED
 
 
 FILESYSTEM_ERROR = 3
@@ -52,7 +52,7 @@ def run_options(fn=None, *, out_default: str = "results/<scenario>/<run-id>/", r
         return lambda f: run_options(f, out_default=out_default, reps_help=reps_help)
     opts = [
         click.option("--reps", type=click.IntRange(1, MAX_REPLICATIONS), help=reps_help),
-        click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the scenario's)."),
+        click.option("--seed", type=click.IntRange(0, MAX_SEED), help="Random seed (default: the scenario's)."),
         click.option(
             "--jobs", type=click.IntRange(min=1), help="Processes working at once (default: all cores). Results do not depend on it."
         ),

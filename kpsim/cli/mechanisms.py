@@ -8,13 +8,13 @@ from pathlib import Path
 import click
 
 from kpsim.cli.common import handle_input_errors
-from kpsim.fields import MAX_REPLICATIONS
+from kpsim.fields import MAX_REPLICATIONS, MAX_SEED
 
 
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--reps", type=click.IntRange(1, MAX_REPLICATIONS), help="Replications per rule and run (default: the scenario's).")
-@click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the scenario's).")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), help="Random seed (default: the scenario's).")
 @click.option("--jobs", type=click.IntRange(min=1), help="Processes working at once (default: all cores). Results do not depend on it.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress note.")

@@ -354,6 +354,8 @@ def _pivotal(failed: np.ndarray, objecting: np.ndarray, rule, electorate: Electo
     """Per column: at how many of these failed decisions withdrawing that one objection would have passed the text."""
     out = np.zeros(failed.shape[1], dtype=np.int64)
     p = electorate.n_participants
+    if p == 0:  # no participant is a member yet (membership by year): nobody's objection decided anything
+        return out
     if rule.anonymous:
         # only counts matter: withdrawing any one participant's objection is the same trial
         rows = np.flatnonzero(objecting[:, :p].any(axis=1))

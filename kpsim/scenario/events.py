@@ -66,6 +66,9 @@ class Event(Strict):
         return "rule" if self.rule is not None else "set" if self.set is not None else "withdraw"
 
 
+NEVER = 2**53  # a meeting number past every horizon (at most 100,000 meetings)
+
+
 def meeting_year(meeting: int, calendar) -> float:
     """The calendar year of a meeting: start_year + (meeting − 1) / meetings_per_year (ValueError without start_year)."""
     if calendar.start_year is None:
@@ -80,6 +83,8 @@ def event_meeting(event: Event, calendar) -> int:
     if calendar.start_year is None:
         raise ValueError("a year needs calendar.start_year")
     steps = (event.year - calendar.start_year) * calendar.meetings_per_year
+    if steps > NEVER:  # far past any horizon, or infinite (1e300 years at 1e308 meetings a year), which math.ceil refuses
+        return NEVER
     return 1 + max(0, math.ceil(round(steps, 9)))  # rounded: 2015 is meeting 21 from 2005, not 22 by a rounding error
 
 
@@ -125,7 +130,8 @@ def _timing(event: Event, calendar) -> tuple[str, str | None]:
     meeting = event_meeting(event, calendar)
     if meeting > horizon:
         last = meeting_year(horizon, calendar)
-        return "year", f"= {event.year:g} — its first meeting ({meeting}) is past the horizon ({horizon} meetings, the last in {last:g})"
+        first = "" if meeting == NEVER else f" ({meeting})"
+        return "year", f"= {event.year:g} — its first meeting{first} is past the horizon ({horizon} meetings, the last in {last:g})"
     return "year", None
 
 
@@ -168,7 +174,7 @@ def _path_problem(base, path: str, value) -> str | None:
     head = parts[0]
     if head in STAYS:
         return f"— {STAYS[head]}; an event may set {SETTABLE}"
-    if head not in ("dynamics", "proposal", "actors") or len(parts) != (2 if head in SECTIONS else 3):
+    if head not in ("dynamics", "proposal", "actors") or (len(parts) != 2 if head in SECTIONS else len(parts) < 3):
         near = difflib.get_close_matches(head, [h for h in (*SECTIONS, *LISTS) if h not in STAYS], n=1)
         hint = f" ('{head}': did you mean '{near[0]}'?)" if near and near[0] != head else ""
         return f"— not a path an event can set{hint} — allowed: {SETTABLE}"

@@ -45,19 +45,25 @@ def _concat(a: LList, b: LList) -> LList:
     return out
 
 
+def _actor_key(item):
+    """The id an actor merges by, or None: an id that is a list or mapping (unhashable) merges with nothing; validation reports it at its line."""
+    key = item.get("id") if isinstance(item, LDict) else None
+    return None if isinstance(key, LDict | LList) else key
+
+
 def _merge_actors(base: LList, over: LList) -> LList:
     out = LList()
     out.origin = over.origin
     index = {}
     for item, where in zip(base, base.lines):
-        if isinstance(item, LDict) and "id" in item:
-            index[item["id"]] = len(out)
+        if _actor_key(item) is not None:
+            index[_actor_key(item)] = len(out)
         out.append(item)
         out.lines.append(where)
     out.added = []  # ids this file adds to the ones it extends: a misspelt id would land here
     for item, where in zip(over, over.lines):
-        key = item.get("id") if isinstance(item, LDict) else None
-        if key in index:
+        key = _actor_key(item)
+        if key is not None and key in index:
             out[index[key]] = _merge(out[index[key]], item)
             out.lines[index[key]] = where
         else:
@@ -72,8 +78,6 @@ def _merge_actors(base: LList, over: LList) -> LList:
 def load_tree(path: str | Path, _seen: tuple = ()) -> LDict:
     """Load a scenario file and everything it extends, merged."""
     path = Path(path)
-    if path.resolve() in _seen:
-        raise InputError(f"{path}: 'extends' forms a cycle")
     tree = load_located(path)
     parents = tree.pop("extends", None)
     if parents is None:
@@ -84,13 +88,27 @@ def load_tree(path: str | Path, _seen: tuple = ()) -> LDict:
     if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
         raise InputError(f"{fname}:{line}: extends = {parents!r} — must be a file name or a list of file names")
     merged = None
+    here = _seen + (path.resolve(),)
     for parent in parents:
         ppath = path.parent / parent
-        if not ppath.exists():
-            raise InputError(f"{fname}:{line}: extends = {parent!r} — file not found (looked for {ppath})")
-        ptree = load_tree(ppath, _seen + (path.resolve(),))
+        problem = _not_a_file(ppath)
+        if problem is None and ppath.resolve() in here:
+            problem = "forms a cycle: that file is already being loaded"
+        if problem:  # at the line of `extends:`, not as a line-less error about the other file
+            raise InputError(f"{fname}:{line}: extends = {parent!r} — {problem} (looked for {ppath})")
+        ptree = load_tree(ppath, here)
         merged = ptree if merged is None else _merge(merged, ptree)
     return _merge(merged, tree)
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why `path` cannot be extended, or None. The file system's refusals (a name too long, a NUL byte) are bad input too."""
+    try:
+        if path.is_file():
+            return None
+        return "is a folder, not a file" if path.is_dir() else "file not found"
+    except (OSError, ValueError) as exc:
+        return f"file not found ({exc})"
 
 
 def _is_tag(loc: tuple, k: int) -> bool:
@@ -149,10 +167,49 @@ def field_message(err: dict) -> str:
     return msg.replace("Input should be", "must be")
 
 
+# the members of a union as pydantic names them in an error's loc (a threshold: float | str; an event's value: bool | int | float | str)
+_MEMBERS = {"bool": "true or false", "int": "a whole number", "float": "a number", "str": "text"}
+
+
+def _one_per_union(errors: list[dict]) -> list[dict]:
+    """pydantic reports a value that fits no member of a union once per member, as fields `q.float` and `q.str` that do
+    not exist: one error instead, at the value's own path (a NaN or infinity says so; otherwise every member is named)."""
+    groups: dict[tuple, list[dict]] = {}
+    for err in errors:
+        loc = tuple(err["loc"])
+        if loc and loc[-1] in _MEMBERS:
+            groups.setdefault(loc[:-1], []).append(err)
+    out = []
+    for err in errors:
+        loc = tuple(err["loc"])
+        group = groups.get(loc[:-1]) if loc and loc[-1] in _MEMBERS else None
+        if group is None or len(group) < 2:
+            out.append(err)
+        elif err is group[0]:
+            finite = [e for e in group if e["type"] == "finite_number"]
+            kinds = [_MEMBERS[e["loc"][-1]] for e in group]
+            msg = field_message(finite[0]) if finite else "must be " + ", ".join(kinds[:-1]) + " or " + kinds[-1]
+            out.append({**err, "loc": loc[:-1], "type": "union_members", "msg": msg})
+    return out
+
+
+def _key_message(err: dict, tree: LDict) -> str:
+    """A mapping key of the wrong type (`1:` or `null:` among the fields, a year that is not whole). pydantic names it in
+    `loc` as text ('None') and adds '[key]' for a dict's keys; the key itself is the error's input, which finds its line."""
+    loc, key = tuple(err["loc"]), err["input"]
+    where = loc[:-1] if err["type"] == "invalid_key" else loc[:-2]
+    fname, line = line_of(tree, where + (key,))
+    what = "a field name must be text" if err["type"] == "invalid_key" else field_message(err)
+    return f"{fname}:{line}: {_field(where)}: key {key!r} — {what}"
+
+
 def format_errors(exc: ValidationError, tree: LDict) -> list[str]:
     out = []
-    for err in exc.errors():
+    for err in _one_per_union(exc.errors()):
         loc = tuple(err["loc"])
+        if err["type"] == "invalid_key" or loc[-1:] == ("[key]",):
+            out.append(_key_message(err, tree))
+            continue
         if err["type"] == "scenario_issues":
             for sub, message in err["ctx"]["issues"]:
                 fname, line = line_of(tree, loc + sub)

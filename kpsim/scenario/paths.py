@@ -27,15 +27,16 @@ def resolve_path(scenario, path: str, *, what: str = "a sweepable path") -> tupl
     head = parts[0]
     if head in SECTIONS and len(parts) == 2:
         model, keys = type(getattr(scenario, head)), (head,)
-    elif head in LISTS and len(parts) == 3:
+    elif head in LISTS and len(parts) >= 3:
         items = getattr(scenario, head)
         labels = [a.id for a in items] if head == "actors" else [r.label for r in items]
-        if parts[1] not in labels:
-            near = difflib.get_close_matches(parts[1], labels, n=1)
+        label = ".".join(parts[1:-1])  # an id or a rule name may itself hold dots: all between the head and the field
+        if label not in labels:
+            near = difflib.get_close_matches(label, labels, n=1)
             hint = f" (did you mean '{near[0]}'?)" if near else ""
             shown = ", ".join(labels[:12]) + (f", … ({len(labels)} in all)" if len(labels) > 12 else "")
-            raise ValueError(f"no {head[:-1]} named '{parts[1]}'{hint} — {head}: {shown}")
-        i = labels.index(parts[1])
+            raise ValueError(f"no {head[:-1]} named '{label}'{hint} — {head}: {shown}")
+        i = labels.index(label)
         model, keys = type(items[i]), (head, i)
     else:
         near = difflib.get_close_matches(head, [*SECTIONS, *LISTS], n=1)

@@ -15,7 +15,7 @@ from pydantic import BeforeValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from kpsim.errors import InputError
-from kpsim.fields import MAX_REPLICATIONS, OBSERVER_KINDS, PARTICIPANT, ActorKind, NonNeg, Strict, Unit
+from kpsim.fields import MAX_REPLICATIONS, MAX_SEED, OBSERVER_KINDS, PARTICIPANT, ActorKind, NonNeg, Strict, Unit
 from kpsim.rules import AnyRule, RuleParams
 from kpsim.scenario.events import Event, event_issues
 from kpsim.scenario.sweepspec import Sweep
@@ -193,7 +193,7 @@ class Scenario(Strict):
     dynamics: Dynamics = Dynamics()
     rules: list[AnyRule] = Field(min_length=1)
     replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 1000
-    seed: Annotated[int, Field(ge=0, lt=2**64)] = 0  # the random streams take a 64-bit seed (kpsim.model.streams)
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0  # the random streams take a 64-bit seed (kpsim.model.streams)
     events: list[Event] = Field(default_factory=list)  # what happens to the process at a meeting or in a year
     record: Record | None = None
     sweep: Sweep | None = None  # what `kpsim sweep` and `kpsim sensitivity` vary
