@@ -1,88 +1,114 @@
-"""The browser view: step through one plenary process, then compare the rules (mesa SolaraViz).
+"""The browser view: step through one plenary process, then compare the rules (mesa, served by solara).
 
-`kpsim app` serves `Page` with solara. The sidebar's controls choose the
-scenario, the rule and the seed (press Reset to apply them); Step holds one
-meeting. The first tab shows who supports, abstains or objects, bloc by bloc,
-and where the text stands between the status quo, the reservation point and
-the proposal; the second runs a small comparison of every rule on the same
-random draws and draws its survival chart.
+`kpsim app` serves `Page`. The sidebar chooses a scenario (bundled, or uploaded and checked as `kpsim validate`
+checks it), one of its rules and a seed (its own by default); Reset applies them, Step holds one meeting (mesa's
+ModelController). The first tab shows every actor's stance, bloc by bloc, and where the text stands; the second
+compares every rule as `kpsim compare` does (the scenario's rules, seed and replications: the same summary) and
+offers the summary (CSV), the survival chart (PNG) and the brief (kpsim.output.report).
 """
 
 from __future__ import annotations
 
 import html
 import io
+import tempfile
 from functools import cache
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import solara
 import solara.lab
+import traitlets
+from ipyvuetify.extra import FileInput
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
-from mesa.visualization import SolaraViz
+from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
 from kpsim.analysis.compare import compare
+from kpsim.analysis.results import Results
+from kpsim.analysis.summary import PCT, format_ci
+from kpsim.cli.app import MAX_UPLOAD_BYTES, check_files
+from kpsim.errors import InputError
 from kpsim.model.plenary import PlenaryModel
 from kpsim.output.charts import survival_chart
-from kpsim.output.style import GRID, INK, MUTED, OKABE_ITO, house_style
+from kpsim.output.style import DPI, GRID, INK, MUTED, OKABE_ITO, house_style
 from kpsim.rules import ABSTAIN, OBJECT, STANCE_NAMES, SUPPORT
 from kpsim.scenario.load import load_tree, validate_tree
 from kpsim.scenario.schema import Scenario
 
-SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO_DIR = ROOT / "scenarios"
 DEFAULT_SCENARIO = "kp_definition_reform"
-COMPARISON_REPS = 300
+PLAY_INTERVAL_MS = 400  # ▶ holds a meeting every 0.4 s
+MAX_REPS = 50_000  # per rule, typed in the page (a run cannot be stopped there); more with `kpsim compare --reps`
+UPLOADED = " (uploaded)"  # an uploaded scenario's name in the list, apart from a bundled one of the same name
 
 # Okabe–Ito blue and vermillion, and a light grey: apart for colour-blind readers; the glyphs keep them apart in grey print
-STANCE_STYLE = {
-    SUPPORT: (OKABE_ITO[0], "✓"),
-    ABSTAIN: ("#BBBBBB", "–"),
-    OBJECT: (OKABE_ITO[1], "✗"),
-}
+STANCE_STYLE = {SUPPORT: (OKABE_ITO[0], "✓"), ABSTAIN: ("#BBBBBB", "–"), OBJECT: (OKABE_ITO[1], "✗")}
+
+CSS = """
+.v-application, .v-application .v-label, .v-application input, .v-application .v-select__selection,
+.v-application .v-list-item__title { font-size: 16px !important; }
+.v-application .v-tab, .v-application .v-btn { font-size: 15px; text-transform: none; letter-spacing: normal; }
+.kpsim-decision, .kpsim-comparison { font-size: 17px; line-height: 1.55; }
+.kpsim-help, .kpsim-notes, .kpsim-pending, .kpsim-errors { font-size: 15px; color: #444; word-break: break-word; }
+.kpsim-pending { color: #B34700; } .kpsim-errors { color: #B00020; white-space: pre-wrap; }
+.kpsim-table { overflow-x: auto; } table.kpsim-summary { border-collapse: collapse; font-size: 15px; margin: 0.6em 0 1em; }
+table.kpsim-summary th, table.kpsim-summary td { text-align: left; padding: 4px 10px; border-bottom: 1px solid #ddd; white-space: nowrap; }
+table.kpsim-summary th { border-bottom: 2px solid #555; vertical-align: bottom; white-space: normal; } table.kpsim-summary td:first-child { font-weight: bold; }
+"""
+
+
+# ------------------------------------------------------------------ scenarios
 
 
 @cache
-def bundled() -> dict[str, Scenario]:
-    """Every complete scenario under scenarios/, by name; fragments (a roster, the fitted dynamics) are skipped."""
+def catalogue() -> dict[str, tuple[Scenario, str]]:
+    """Every complete scenario under scenarios/, by name, with its file (relative to the repository); fragments are skipped."""
     out = {}
     for path in sorted(SCENARIO_DIR.rglob("*.yaml")):
         tree = load_tree(path)
         if {"name", "proposal", "rules"} <= set(tree):
             sc = validate_tree(tree)
-            out[sc.name] = sc
+            out[sc.name] = (sc, str(path.relative_to(ROOT)))
     return out
 
 
-def rule_labels() -> list[str]:
-    """Every rule name used by a bundled scenario, in order of first appearance."""
-    return list(dict.fromkeys(r.label for sc in bundled().values() for r in sc.rules))
-
-
 class PlenaryView(PlenaryModel):
-    """One recorded replication of a bundled scenario, built from the sidebar's controls.
+    """One recorded replication from the sidebar's choices: a bundled scenario by name, or `spec` (an uploaded one).
 
-    A rule the scenario does not define falls back to the scenario's first
-    rule (`rule_note` says so), so every combination of controls shows something.
-    """
+    `seed` defaults to the scenario's own; a rule the scenario lacks falls back to its first (`rule_note` says so)."""
 
-    def __init__(self, scenario_name: str = DEFAULT_SCENARIO, rule: str = "consensus", seed: int = 0):
-        # not `scenario`: SolaraViz's Reset passes mesa's own scenario object under that name
-        sc = bundled()[scenario_name].model_copy(update={"seed": int(seed)})
+    def __init__(self, scenario_name: str = DEFAULT_SCENARIO, rule: str | None = None, seed: int | None = None,
+                 spec: Scenario | None = None, source: str | None = None):
+        # not `scenario`: mesa's Reset passes its own scenario object under that name
+        base, source = (spec, source) if spec is not None else catalogue()[scenario_name]
+        self.scenario_name, self.source, self.scenario_seed = scenario_name, source, base.seed
+        sc = base.model_copy(update={"seed": base.seed if seed is None else int(seed)})
         labels = [r.label for r in sc.rules]
+        rule = rule or labels[0]
         self.rule_note = "" if rule in labels else f"Rule {rule!r} is not in this scenario; showing {labels[0]!r}."
         super().__init__(sc, rule if rule in labels else labels[0], replications=1, record=True)
+
+
+def choice_for(label: str, uploads: dict, rule: str | None = None) -> dict:
+    """The keyword arguments of PlenaryView for scenario `label`: `rule` if it has one, else its first; its own seed."""
+    spec, source = uploads[label] if label in uploads else catalogue()[label]
+    labels = [r.label for r in spec.rules]
+    out = {"scenario_name": label, "rule": rule if rule in labels else labels[0], "seed": spec.seed}
+    return out | ({"spec": spec, "source": source} if label in uploads else {})
 
 
 # ------------------------------------------------------------------ figures
 
 
-def png(fig: Figure) -> bytes:
-    """The figure as the browser shows it: in the house style, at screen resolution."""
+def png(fig: Figure, dpi: int = 100) -> bytes:
+    """The figure in the house style, at screen resolution (or `dpi`)."""
     buf = io.BytesIO()
     with house_style():
-        fig.savefig(buf, format="png", dpi=100, facecolor="white")
+        fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
     return buf.getvalue()
 
 
@@ -107,7 +133,7 @@ def short(name: str, width: int = 12) -> str:
     return name if len(name) <= width else name[: width - 1] + "…"
 
 
-def stance_figure(model: PlenaryModel, columns: int = 9) -> Figure:
+def stance_figure(model: PlenaryModel, columns: int = 7) -> Figure:
     """One tile per actor, grouped by bloc, coloured by its stance at the last meeting."""
     voted = model.meeting > 0
     rows = []  # (label, actors) per line of tiles; a header line has no actors
@@ -125,35 +151,33 @@ def stance_figure(model: PlenaryModel, columns: int = 9) -> Figure:
     ax.set_xlim(-0.15, columns + 0.15)
     ax.set_ylim(height, 0)
     title = f"Stances at meeting {model.meeting}" if voted else "No meeting yet: press Step"
-    ax.text(0, 0.3, title, fontsize=13, fontweight="bold", color=INK, va="center")
+    ax.text(0, 0.3, title, fontsize=14, fontweight="bold", color=INK, va="center")
     y = 0.9
     for label, members in rows:
         if members is None:
-            ax.text(0, y + 0.3, label, fontsize=10.5, color=INK, va="center", fontweight="bold")
+            ax.text(0, y + 0.3, label, fontsize=12, color=INK, va="center", fontweight="bold")
             y += 0.5
             continue
         for i, a in enumerate(members):
             colour, glyph = STANCE_STYLE[int(a.stance[0])] if voted else ("white", "")
-            ax.add_patch(FancyBboxPatch((i + 0.06, y + 0.05), 0.28, 0.42, boxstyle="round,pad=0.02", facecolor=colour, edgecolor=MUTED, linewidth=0.6))
-            ax.text(i + 0.2, y + 0.27, glyph, ha="center", va="center", color="white" if glyph != "–" else INK, fontsize=10, fontweight="bold")
-            ax.text(i + 0.38, y + 0.27, short(a.entry.id), ha="left", va="center", fontsize=7.5, color=INK)
+            ax.add_patch(FancyBboxPatch((i + 0.06, y + 0.05), 0.26, 0.42, boxstyle="round,pad=0.02", facecolor=colour, edgecolor=MUTED, linewidth=0.6))
+            ax.text(i + 0.19, y + 0.27, glyph, ha="center", va="center", color="white" if glyph != "–" else INK, fontsize=11, fontweight="bold")
+            ax.text(i + 0.36, y + 0.27, short(a.entry.id), ha="left", va="center", fontsize=9, color=INK)
         y += 1.0
-    handles = [(c, g, STANCE_NAMES[k]) for k, (c, g) in STANCE_STYLE.items()]
-    for j, (c, g, name) in enumerate(handles):
-        x = columns - 3.2 + j * 1.1
+    for j, (k, (c, g)) in enumerate(STANCE_STYLE.items()):
+        x = columns - 3.3 + j * 1.15
         ax.add_patch(FancyBboxPatch((x, 0.12), 0.22, 0.34, boxstyle="round,pad=0.02", facecolor=c, edgecolor=MUTED, linewidth=0.6))
-        ax.text(x + 0.11, 0.29, g, ha="center", va="center", color="white" if g != "–" else INK, fontsize=9, fontweight="bold")
-        ax.text(x + 0.3, 0.29, name, va="center", fontsize=9.5, color=INK)
+        ax.text(x + 0.11, 0.29, g, ha="center", va="center", color="white" if g != "–" else INK, fontsize=10, fontweight="bold")
+        ax.text(x + 0.3, 0.29, STANCE_NAMES[k], va="center", fontsize=11, color=INK)
     return fig
 
 
 def text_figure(model: PlenaryModel) -> Figure:
-    """The text at every meeting so far, against the status quo, the reservation point and the proposal."""
+    """The text at every meeting so far, against the status quo, the reservation point and the proposal, on the whole horizon."""
     prop = model.spec.proposal
-    fig = Figure(figsize=(9, 4.2), layout="constrained")
+    fig = Figure(figsize=(6.4, 3.8), layout="constrained")
     ax = fig.add_subplot()
     horizon = model.spec.calendar.horizon
-    right = min(horizon, max(10, model.meeting + 2))
     if prop.reservation is not None:
         ax.axhspan(min(prop.reservation, prop.position), max(prop.reservation, prop.position), color=OKABE_ITO[5], alpha=0.12, linewidth=0)
     for value, name, style in (
@@ -163,7 +187,7 @@ def text_figure(model: PlenaryModel) -> Figure:
     ):
         if value is not None:
             ax.axhline(value, color=MUTED, linestyle=style, linewidth=1.5)
-            ax.annotate(name, (right, value), xytext=(-4, 4), textcoords="offset points", ha="right", va="bottom", fontsize=10, color=MUTED)
+            ax.annotate(name, (horizon, value), xytext=(-4, 4), textcoords="offset points", ha="right", va="bottom", fontsize=10, color=MUTED)
     t = [0] + [m.number for m in model.history]
     x = [prop.position] + [float(m.text[0]) for m in model.history]
     ax.plot(t, x, color=OKABE_ITO[0], marker="o", markersize=5, linewidth=2)
@@ -172,15 +196,15 @@ def text_figure(model: PlenaryModel) -> Figure:
         ax.plot(*zip(*failed), linestyle="none", marker="o", markersize=7, markerfacecolor="white", markeredgecolor=OKABE_ITO[1], markeredgewidth=2, label="failed meeting")
     if model.adopted[0]:
         ax.plot(t[-1], x[-1], marker="*", markersize=18, color=OKABE_ITO[2], linestyle="none", label=f"adopted at meeting {t[-1]}")
-    ax.set_xlim(0, right)
+    ax.set_xlim(0, horizon)
     ax.set_ylim(-0.05, 1.12)
-    ax.set_xlabel(f"Meeting (horizon {horizon})", fontsize=11)
-    ax.set_ylabel("Position of the text", fontsize=11)
-    ax.set_title("Where the text stands", fontsize=13, loc="left", fontweight="bold")
-    ax.tick_params(labelsize=10)
+    ax.set_xlabel(f"Meeting (horizon {horizon})", fontsize=12)
+    ax.set_ylabel("Position of the text", fontsize=12)
+    ax.set_title("Where the text stands", fontsize=14, loc="left", fontweight="bold")
+    ax.tick_params(labelsize=11)
     ax.grid(color=GRID)
     if failed or model.adopted[0]:
-        ax.legend(loc="center right", fontsize=10)
+        fig.legend(loc="outside lower right", ncols=2, frameon=False, fontsize=11)  # under the plot, clear of the path and the labels
     return fig
 
 
@@ -198,9 +222,10 @@ def decision(model: PlenaryModel) -> list[str]:
     e = html.escape
     lines = [
         f"<b>Meeting {model.meeting} of {cal.horizon}</b> ({plural(model.meeting / cal.meetings_per_year, 'year')})",
+        f"Scenario <b>{e(model.spec.name)}</b>, seed {model.spec.seed}.",
         f"Rule <b>{e(model.rule.label)}</b>: {e(model.rule.summary)}.",
     ]
-    if model.rule_note:
+    if getattr(model, "rule_note", ""):
         lines.append(e(model.rule_note))
     if model.meeting == 0:
         return lines + ["Decision: none yet. The text is tabled at the proposal's position."]
@@ -223,60 +248,252 @@ def decision(model: PlenaryModel) -> list[str]:
 
 
 def paragraph(lines: list[str], classes: str = "") -> None:
-    """HTML, not solara.Markdown: Markdown pulls KaTeX from the CDN, which solara-assets does not ship."""
-    solara.HTML(tag="div", unsafe_innerHTML="<br>".join(lines), classes=[classes] if classes else [])
+    """HTML, not solara.Markdown: Markdown pulls KaTeX from the CDN, which solara-assets does not ship. No lines, no element."""
+    if lines:
+        solara.HTML(tag="div", unsafe_innerHTML="<br>".join(lines), classes=[classes] if classes else [])
 
 
 @solara.component
 def PlenaryPanel(model: PlenaryModel):
     """The decision so far, the text's path, and every actor's stance; redrawn after each step."""
-    update_counter.get()  # SolaraViz bumps it after Step and Play
+    update_counter.get()  # mesa's controller bumps it after Step and ▶
     with solara.Columns([2, 3]):
         paragraph(decision(model), "kpsim-decision")
         solara.Image(png(text_figure(model)), width="100%", classes=["kpsim-text"])
     solara.Image(png(stance_figure(model)), width="100%", classes=["kpsim-stances"])
 
 
+# ------------------------------------------------------------------ the comparison
+
+
+def comparison(spec: Scenario, reps: int | None = None) -> Results:
+    """Every rule of `spec` on the same random draws, as `kpsim compare` runs it: its rules, its seed, its replications unless `reps`.
+
+    One process (results do not depend on the number of processes), so the
+    server starts no workers of its own.
+    """
+    results = compare(spec, reps=reps, jobs=1, command="kpsim app")
+    results.run_id = f"kpsim app, seed {results.scenario.seed}"
+    return results
+
+
+def compare_command(model: PlenaryView, reps: int | None = None) -> str:
+    """The command line that gives the same summary as the app's comparison."""
+    extra = f" --seed {model.spec.seed}" if model.spec.seed != model.scenario_seed else ""
+    extra += f" --reps {reps}" if reps and reps != model.spec.replications else ""
+    return f"kpsim compare {model.source}{extra}"
+
+
+# (heading, figure, low, high, format, shown when there is no figure); {h} is the horizon
+SUMMARY_COLUMNS = [
+    ("Adopted by meeting {h}", "adopted", "adopted_lo", "adopted_hi", PCT, "—"),
+    ("Median deadlock (meetings)", "median_meetings", "median_lo", "median_hi", "{:g}", "not reached"),
+    ("Mean deadlock ≤ {h} (meetings)", "mean_meetings", "mean_lo", "mean_hi", "{:.1f}", "—"),
+    ("Median (years)", "median_years", "median_years_lo", "median_years_hi", "{:g}", "not reached"),
+    ("Deadlocked at meeting {h}", "deadlocked_at_horizon", "deadlocked_lo", "deadlocked_hi", PCT, "—"),
+    ("Text surviving", "surviving_share", "surviving_lo", "surviving_hi", PCT, "—"),
+]
+
+
+def summary_table(summary, horizon: int) -> tuple[list[str], list[list[str]]]:
+    """The summary as the page shows it: headings and rows of text, 95% intervals in brackets.
+
+    Read defensively: a figure the summary lacks is left out, an interval it lacks is not
+    printed; the win-set label is shown where `kpsim compare` prints it.
+    """
+    cols = [c for c in SUMMARY_COLUMNS if c[1] in summary] + [  # and the withdrawn share: the shortest such name, as "withdrawn"
+        ("Withdrawn", w, f"{w}_lo", f"{w}_hi", PCT, "—") for w in sorted(summary.columns, key=len) if "withdrawn" in w][:1]
+    heads = ["Rule"] + [c[0].format(h=f"{horizon:,}") for c in cols]
+    labelled = [c for c in ("win_set", "decided_by") if c in summary]
+    heads += ["Win-set: result"] if labelled else []
+    rows = []
+    for r in summary.to_dict("records"):
+        row = [str(r["rule"])]
+        for _, value, lo, hi, fmt, nr in cols:
+            v = r[value]
+            if pd.isna(v):
+                row.append(nr)
+            elif lo in r or hi in r:
+                row.append(format_ci(v, r.get(lo), r.get(hi), fmt, nr))
+            else:
+                row.append(fmt.format(v))
+        if labelled:
+            row.append(": ".join(str(r[c]) for c in labelled if not pd.isna(r[c])))
+        rows.append(row)
+    return heads, rows
+
+
+def table_html(heads: list[str], rows: list[list[str]]) -> str:
+    e = html.escape
+    head = "".join(f"<th>{e(h)}</th>" for h in heads)
+    body = "".join("<tr>" + "".join(f"<td>{e(v)}</td>" for v in row) + "</tr>" for row in rows)
+    return f'<table class="kpsim-summary"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def brief_files(results: Results) -> tuple[dict[str, bytes], list[str]]:
+    """The brief that `kpsim report` writes (kpsim.output.report.write_brief) for these results: its files by name, or the errors."""
+    # a heavy module, loaded when a brief is asked for
+    from kpsim.output.report import write_brief
+
+    with tempfile.TemporaryDirectory(prefix="kpsim-brief-") as tmp:
+        try:
+            write_brief(results, Path(tmp))
+        except InputError as exc:
+            return {}, exc.messages
+        # the HTML and the PDF stand alone (the Markdown needs its charts/ folder)
+        return {p.name: p.read_bytes() for p in sorted(Path(tmp).glob("brief*")) if p.suffix in (".html", ".pdf")}, []
+
+
+MIME = {".csv": "text/csv", ".png": "image/png", ".html": "text/html", ".pdf": "application/pdf"}
+
+
 @solara.component
-def ComparisonPanel(model: PlenaryModel):
-    """Runs on demand only, for the scenario and seed in the sidebar; a chart for another choice is not shown."""
-    chart, set_chart = solara.use_state(None)
-    key = (model.spec.name, model.spec.seed)
+def Downloads(results: Results, chart: bytes):
+    """The summary (CSV, as summary.csv of `kpsim compare`), the survival chart (PNG) and, on request, the brief."""
+    name = results.scenario.name
+    brief = solara.lab.use_task(lambda: (id(results), *brief_files(results)), dependencies=None, raise_error=False)
+    done = brief.finished and brief.value[0] == id(results)
+    files = {"summary.csv": solara.use_memo(lambda: results.summary.to_csv(index=False), [id(results)]), "survival_chart.png": chart}
+    with solara.Row(classes=["kpsim-downloads"]):
+        for file, data in (files | brief.value[1] if done else files).items():  # "Summary (CSV)", "Brief (PDF)", …
+            stem, dot, ext = file.rpartition(".")
+            solara.FileDownload(data, filename=f"{name}_{file}", label=f"{stem.replace('_', ' ').capitalize()} ({ext.upper()})",
+                                mime_type=MIME.get(dot + ext, "application/octet-stream"))
+        if not done or brief.value[2]:
+            solara.Button("Make the brief", on_click=brief, disabled=brief.pending)
+    if brief.pending:
+        solara.ProgressLinear(True)
+    paragraph([html.escape(m) for m in (brief.value[2] if done else [f"The brief failed: {brief.exception}"] if brief.error else [])], "kpsim-errors")
 
-    def run_comparison():
-        with house_style():
-            results = compare(model.spec, reps=COMPARISON_REPS, jobs=1, command="kpsim app")
-            results.run_id = f"app, seed {model.spec.seed}"
-            fig = survival_chart(results)
-        set_chart((key, png(fig)))
 
-    what = f"Every rule of <b>{html.escape(model.spec.name)}</b>, {COMPARISON_REPS} replications each (seed {model.spec.seed}), all on "
-    paragraph([what + "the same random draws: how long does the deadlock last?"], "kpsim-comparison")
-    solara.Button("Run comparison", color="primary", on_click=run_comparison)
-    if chart is not None and chart[0] == key:
-        solara.Image(chart[1], width="100%", classes=["kpsim-survival"])
+@solara.component
+def ComparisonPanel(model: PlenaryView):
+    """Runs on demand only, for the scenario and seed shown; the results of another choice are not shown."""
+    reps, set_reps = solara.use_state(None)  # None: the scenario's
+    n = reps or model.spec.replications
+    key = (model.spec.model_dump_json(), n)
+
+    def run():
+        try:
+            results = comparison(model.spec, reps)
+            with house_style():
+                chart = png(survival_chart(results), dpi=DPI)
+            return key, results, chart, []
+        except InputError as exc:
+            return key, None, None, exc.messages
+
+    task = solara.lab.use_task(run, dependencies=None, raise_error=False)
+    e = html.escape
+    rules = len(model.spec.rules)
+    paragraph([
+        (f"Every rule of <b>{e(model.spec.name)}</b> ({plural(rules, 'rule')}), {n:,} replications each, seed {model.spec.seed}, "
+         "all on the same random draws: how long does the deadlock last?"),
+        f"The same numbers as <code>{e(compare_command(model, reps))}</code>.",
+    ], "kpsim-comparison")
+    with solara.Row():
+        solara.InputInt(f"Replications per rule (the scenario's: {model.spec.replications:,})", value=n,
+                        on_value=lambda v: set_reps(None if not v or v == model.spec.replications else max(1, min(v, MAX_REPS))))
+        solara.Button("Run comparison", color="primary", on_click=task, disabled=task.pending)
+    if task.pending:
+        paragraph([f"Running {plural(rules, 'rule')} × {n:,} replications…"], "kpsim-help")
+        solara.ProgressLinear(True)
+    if task.error:
+        paragraph([e(f"The comparison failed: {task.exception}")], "kpsim-errors")
+    _, results, chart, errors = task.value if task.finished and task.value[0] == key else (None, None, None, [])
+    paragraph([e(m) for m in errors], "kpsim-errors")
+    if results is None:
+        return
+    solara.HTML(tag="div", unsafe_innerHTML=table_html(*summary_table(results.summary, results.scenario.calendar.horizon)), classes=["kpsim-table"])
+    Downloads(results, chart)
+    solara.Image(chart, width="100%", classes=["kpsim-survival"])
 
 
-def model_params() -> dict:
-    return {
-        "scenario_name": {"type": "Select", "value": DEFAULT_SCENARIO, "values": list(bundled()), "label": "Scenario"},
-        "rule": {"type": "Select", "value": "consensus", "values": rule_labels(), "label": "Rule"},
-        "seed": {"type": "SliderInt", "value": 0, "min": 0, "max": 999, "step": 1, "label": "Seed"},
-    }
+# ------------------------------------------------------------------ uploads
+
+
+class ScenarioChooser(FileInput):
+    """ipyvuetify's file input, labelled, its script exported as ipyvue expects (ipyvuetify writes `modules.export`)."""
+
+    template = traitlets.Unicode(FileInput.class_traits()["template"].default_value.replace("modules.export =", "module.exports =")
+                                 .replace("<v-file-input", '<v-file-input label="Choose scenario files (.yaml)"')).tag(sync=True)
+
+
+@solara.component
+def ScenarioUpload(on_files):
+    """A file chooser (click, or drop files on it) for scenario files; `on_files({name: bytes})` runs in a thread."""
+    info, set_info = solara.use_state(None)
+    wired, set_wired = solara.use_state(None)
+    chooser = ScenarioChooser.element(multiple=True, accept=".yaml,.yml", on_file_info=set_info, show_progress=False)
+
+    def wire():
+        if info:
+            widget = solara.get_widget(chooser)
+            widget.version += 1  # as solara.FileDrop does: a fresh read of the files chosen now
+            widget.reset_stats()
+            set_wired(widget.get_files())
+
+    solara.use_effect(wire, [info])
+
+    def read(cancel):
+        if wired:
+            on_files({f["name"]: f["file_obj"].read(MAX_UPLOAD_BYTES + 1) for f in wired})  # one byte more tells a file too big
+
+    solara.use_thread(read, [wired])
+
+
+# ------------------------------------------------------------------ the page
 
 
 @solara.component
 def Page():
-    """SolaraViz supplies the controls and steps the model; the panels are laid out here.
+    """The sidebar chooses and steps (mesa's ModelController, without the framework's own settings); two tabs show the rest."""
+    solara.Title("kpsim")
+    solara.Style(CSS)
+    uploads = solara.use_reactive({})  # name in the list -> (scenario, file name), for this browser tab only
+    choice = solara.use_reactive(solara.use_memo(lambda: choice_for(DEFAULT_SCENARIO, {}), []))
+    model = solara.use_reactive(solara.use_memo(lambda: PlenaryView(**choice.value), []))
+    upload_msgs = solara.use_reactive(([], []))  # errors, notes
 
-    SolaraViz would set its components in a half-width draggable grid, too
-    narrow for sixty named participants, so it gets none and the panels
-    fill the page in two tabs instead.
-    """
-    model = solara.use_reactive(solara.use_memo(PlenaryView, []))
-    SolaraViz(model, components=[], model_params=model_params(), name="kpsim: one plenary process, meeting by meeting")
+    def pick(label: str):
+        choice.set(choice_for(label, uploads.value, choice.value["rule"]))
+
+    def uploaded(files: dict[str, bytes]):
+        try:
+            found, errors, notes = check_files(files, SCENARIO_DIR)
+            if found:  # the first scenario found is shown at once
+                added = {sc.name + UPLOADED: (sc, name) for name, sc in found}
+                view = PlenaryView(**(first := choice_for(next(iter(added)), added)))
+                uploads.set({**uploads.value, **added})
+                choice.set(first)
+                model.set(view)
+                notes = [f"{name}: scenario {sc.name} ({plural(len(sc.rules), 'rule')}), shown now" for name, sc in found] + notes
+        except Exception as exc:  # noqa: BLE001 — the page shows the problem (InputError: its messages), never a traceback
+            errors, notes = getattr(exc, "messages", [f"cannot read the upload: {exc}"]), []
+        upload_msgs.set((errors, notes))
+
+    c, m = choice.value, model.value
+    labels = list(catalogue()) + list(uploads.value)
+    spec = (uploads.value.get(c["scenario_name"]) or catalogue()[c["scenario_name"]])[0]
+    with solara.AppBar():
+        solara.AppBarTitle("kpsim: one plenary process, meeting by meeting")
+    with solara.Sidebar(), solara.Column():
+        with solara.Card("Scenario"):
+            solara.Select("Scenario", values=labels, value=c["scenario_name"], on_value=pick)
+            solara.Select("Rule", values=[r.label for r in spec.rules], value=c["rule"], on_value=lambda r: choice.set({**choice.value, "rule": r}))
+            solara.InputInt(f"Seed (the scenario's: {spec.seed})", value=c["seed"],
+                            on_value=lambda s: choice.set({**choice.value, "seed": spec.seed if s is None else max(0, s)}))
+            ModelController(model, model_parameters=choice, play_interval=solara.use_reactive(PLAY_INTERVAL_MS),
+                            render_interval=solara.use_reactive(1), use_threads=solara.use_reactive(False)).key(f"controller-{id(m)}")
+            if (c["scenario_name"], c["rule"], c["seed"]) != (m.scenario_name, m.rule.label, m.spec.seed):
+                paragraph([f"Press Reset to show {html.escape(c['scenario_name'])}, rule {html.escape(c['rule'])}, seed {c['seed']}."], "kpsim-pending")
+            paragraph(["Reset applies the choices above; Step holds one meeting; ▶ holds meetings until a decision or the horizon."], "kpsim-help")
+        with solara.Card("Your own scenario"):
+            paragraph(["A scenario file, with any files it extends, checked as <code>kpsim validate</code> checks it."], "kpsim-help")
+            ScenarioUpload(uploaded)
+            paragraph([html.escape(x) for x in upload_msgs.value[0]], "kpsim-errors")
+            paragraph([html.escape(x) for x in upload_msgs.value[1]], "kpsim-notes")
     with solara.lab.Tabs():
         with solara.lab.Tab("One plenary, meeting by meeting"):
-            PlenaryPanel(model.value)
+            PlenaryPanel(m)
         with solara.lab.Tab("Compare the rules"):
-            ComparisonPanel(model.value)
+            ComparisonPanel(m)

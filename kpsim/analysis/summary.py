@@ -1,9 +1,11 @@
 """One row per rule: the figures a comparison reports, each with a 95% interval.
 
-Deadlock durations are censored (not adopted by the horizon, or abandoned),
-so the median comes from the Kaplan–Meier curve and the mean is the
-restricted mean within the horizon; neither treats a censored replication as
-adopted. Shares use Wilson intervals; the surviving share of the text is
+A replication ends adopted, withdrawn (abandoned after `abandon_after` failed
+meetings, or by a withdraw event) or still open at the horizon. Withdrawn and
+open ones are censored at their last meeting held, so the median comes from
+the Kaplan–Meier curve and the mean is the restricted mean; neither treats a
+censored replication as adopted, and none is taken to run past its
+withdrawal. Shares use Wilson intervals; the surviving share of the text is
 averaged over adopted replications only.
 """
 
@@ -40,15 +42,28 @@ def _nan(x):
 SUMMARISED = ["rule", "adopted", "abandoned", "censored", "meetings", "surviving_share", "n_objectors"]  # the columns summarise reads
 
 
+def mean_window(km, horizon: int) -> float:
+    """How far the restricted mean can honestly reach: the horizon, unless the curve stops before it.
+
+    It stops early when every replication still open was withdrawn: past that
+    meeting nothing is observed, and holding the curve flat would count the
+    withdrawn as deadlocked to the horizon.
+    """
+    last = float(km.times[-1])
+    return float(horizon) if last >= horizon or km.survival[-1] == 0 else last
+
+
 def summarise(runs: pd.DataFrame, horizon: int, meetings_per_year: float) -> pd.DataFrame:
     rows = []
     for rule, g in runs.groupby("rule", sort=False):
         n = len(g)
         adopted = g["adopted"].to_numpy()
+        withdrawn = g["abandoned"].to_numpy()
         km = kaplan_meier(g["meetings"].to_numpy(), g["censored"].to_numpy())
         med = median_deadlock(km)
-        rmst, se = restricted_mean(km, horizon), restricted_mean_se(km, horizon)
-        at_horizon = int(((~adopted) & ~g["abandoned"].to_numpy()).sum())
+        within = mean_window(km, horizon)
+        rmst, se = restricted_mean(km, within), restricted_mean_se(km, within)
+        at_horizon = int(((~adopted) & ~withdrawn).sum())
         share = g["surviving_share"].to_numpy()[adopted]
         s_mean = share.mean() if share.size else math.nan
         s_half = Z * share.std(ddof=1) / math.sqrt(share.size) if share.size > 1 else math.nan
@@ -56,16 +71,34 @@ def summarise(runs: pd.DataFrame, horizon: int, meetings_per_year: float) -> pd.
         row["adopted"], row["adopted_lo"], row["adopted_hi"] = wilson(adopted.sum(), n)
         row["median_meetings"], row["median_lo"], row["median_hi"] = _nan(med.value), _nan(med.lower), _nan(med.upper)
         row["mean_meetings"], row["mean_lo"], row["mean_hi"] = rmst, rmst - Z * se, rmst + Z * se
+        row["mean_within"] = within
         for key in ("median", "mean"):
             for suffix, src in (("", f"{key}_meetings"), ("_lo", f"{key}_lo"), ("_hi", f"{key}_hi")):
                 row[f"{key}_years{suffix}"] = row[src] / meetings_per_year
         row["deadlocked_at_horizon"], row["deadlocked_lo"], row["deadlocked_hi"] = wilson(at_horizon, n)
-        row["abandoned"] = float(g["abandoned"].mean())
+        row["withdrawn"], row["withdrawn_lo"], row["withdrawn_hi"] = wilson(int(withdrawn.sum()), n)
+        after = g["meetings"].to_numpy()[withdrawn]
+        row["withdrawn_after_min"], row["withdrawn_after_max"] = (float(after.min()), float(after.max())) if after.size else (math.nan, math.nan)
         # a share of the proposed change lies in [0, 1]: a normal interval from few adoptions must not leave it
         row["surviving_share"], row["surviving_lo"], row["surviving_hi"] = s_mean, max(0.0, s_mean - s_half), min(1.0, s_mean + s_half)
         row["outvoted_at_adoption"] = float(g["n_objectors"].to_numpy()[adopted].mean()) if adopted.any() else math.nan
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _withdrawn_when(row) -> str:
+    """"16", or "12–16" when replications were withdrawn after different meetings."""
+    lo, hi = int(row.withdrawn_after_min), int(row.withdrawn_after_max)
+    return f"{lo}" if lo == hi else f"{lo}–{hi}"
+
+
+def withdrawal_phrase(row) -> str:
+    """"withdrawn after meeting 16 in 100%" (or "after meetings 12–16"); "" when nothing was withdrawn or the summary predates the column."""
+    share = getattr(row, "withdrawn", math.nan)
+    if not share > 0:
+        return ""
+    when = _withdrawn_when(row)
+    return f"withdrawn after meeting{'s' if '–' in when else ''} {when} in {PCT.format(share)}"
 
 
 class _Percent:
@@ -90,8 +123,16 @@ def format_ci(v, lo, hi, fmt="{:.2f}", nr="not reached") -> str:
     return f"{fmt.format(v)} [{lo_s}, {hi_s}]"
 
 
+def _window(row, horizon: int, per_year: float = 1.0) -> str:
+    """" (≤16)" after a mean whose curve stopped at a withdrawal before the horizon; "" otherwise."""
+    within = getattr(row, "mean_within", horizon)
+    return f" (≤{within / per_year:g})" if within < horizon else ""
+
+
 def format_summary(summary: pd.DataFrame, horizon: int) -> str:
-    """A plain-text table for the terminal, one line per rule."""
+    """A plain-text table for the terminal, one line per rule; a "withdrawn" column when any rule had withdrawals."""
+    withdrawals = "withdrawn" in summary and bool((summary["withdrawn"] > 0).any())
+    short = any(_window(r, horizon) for r in summary.itertuples(index=False))
     cols = {
         "rule": [],
         "adopted": [],
@@ -100,19 +141,25 @@ def format_summary(summary: pd.DataFrame, horizon: int) -> str:
         "median (years)": [],
         "mean (years)": [],
         "deadlocked at horizon": [],
-        "text surviving": [],
     }
+    if withdrawals:
+        cols["withdrawn (after meeting)"] = []
+    cols["text surviving"] = []
     labelled = "decided_by" in summary
     if labelled:
         cols["win-set: result"] = []
     for r in summary.itertuples(index=False):
+        per_year = r.mean_meetings / r.mean_years  # the summary holds both; the calendar is not passed here
         cols["rule"].append(r.rule)
         cols["adopted"].append(format_ci(r.adopted, r.adopted_lo, r.adopted_hi, PCT))
         cols["median deadlock (meetings)"].append(format_ci(r.median_meetings, r.median_lo, r.median_hi, "{:g}"))
-        cols[f"mean ≤{horizon} (meetings)"].append(format_ci(r.mean_meetings, r.mean_lo, r.mean_hi, "{:.1f}"))
+        cols[f"mean ≤{horizon} (meetings)"].append(format_ci(r.mean_meetings, r.mean_lo, r.mean_hi, "{:.1f}") + _window(r, horizon))
         cols["median (years)"].append(format_ci(r.median_years, r.median_years_lo, r.median_years_hi, "{:g}"))
-        cols["mean (years)"].append(format_ci(r.mean_years, r.mean_years_lo, r.mean_years_hi, "{:.1f}"))
+        cols["mean (years)"].append(format_ci(r.mean_years, r.mean_years_lo, r.mean_years_hi, "{:.1f}") + _window(r, horizon, per_year))
         cols["deadlocked at horizon"].append(format_ci(r.deadlocked_at_horizon, r.deadlocked_lo, r.deadlocked_hi, PCT))
+        if withdrawals:
+            when = f" after {_withdrawn_when(r)}" if r.withdrawn > 0 else ""
+            cols["withdrawn (after meeting)"].append(format_ci(r.withdrawn, r.withdrawn_lo, r.withdrawn_hi, PCT) + when)
         cols["text surviving"].append(format_ci(r.surviving_share, r.surviving_lo, r.surviving_hi, PCT, nr="—"))
         if labelled:
             cols["win-set: result"].append(f"{r.win_set}: {r.decided_by}")
@@ -121,6 +168,12 @@ def format_summary(summary: pd.DataFrame, horizon: int) -> str:
     lines.append("  ".join("-" * widths[k] for k in cols))
     for i in range(len(summary)):
         lines.append("  ".join(cols[k][i].ljust(widths[k]) for k in cols))
+    if withdrawals:
+        lines.append("withdrawn: taken off the table before adoption (abandon_after or a withdraw event), censored at its last meeting; "
+                     "deadlocked at horizon counts only replications still open at the horizon")
+    if short:
+        lines.append("(≤N): the mean within the first N meetings (years in the years column): every replication still open was withdrawn "
+                     "then, so nothing after it is observed")
     if labelled:
         lines.append("win-set: whether any text in the mandate passes in the static model (kpsim winset); structural: the simulation "
                      "gives its verdict (nothing adopted, or adopted at once); dynamic: noise, moving positions or time decide")

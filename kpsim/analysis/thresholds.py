@@ -12,7 +12,6 @@ from kpsim.analysis.summary import Z
 from kpsim.errors import InputError
 from kpsim.scenario.schema import Scenario
 
-
 DEFAULT_THRESHOLDS = ("3/5", "2/3", "3/4", "4/5", "9/10", "1")
 
 
@@ -53,13 +52,16 @@ def threshold_table(results) -> pd.DataFrame:
     """Deadlock, surviving text and participants outvoted, for every count-threshold rule, by q.
 
     Empty unless at least two such rules were run. The median is Kaplan–Meier
-    (NaN = not reached within the horizon); the surviving share and the
-    outvoted count are means over adopted replications with 95% intervals.
+    (NaN = not reached within the horizon, or before the withdrawals); the
+    surviving share and the outvoted count are means over adopted replications
+    with 95% intervals; withdrawn as in summary.csv.
     """
     rules = {r.label: r for r in results.scenario.rules}
     q = {label: r.count_threshold() for label, r in rules.items()}
-    cols = ["rule", "replications", "adopted", "median_meetings", "median_lo", "median_hi", "surviving_share", "surviving_lo", "surviving_hi"]
-    table = results.summary[results.summary["rule"].map(lambda r: q.get(r) is not None)][cols]
+    cols = ["rule", "replications", "adopted", "median_meetings", "median_lo", "median_hi", "surviving_share", "surviving_lo", "surviving_hi",
+            "withdrawn", "withdrawn_lo", "withdrawn_hi", "withdrawn_after_min", "withdrawn_after_max"]
+    # reindex: a folder written before the withdrawn columns reads as withdrawing nothing known
+    table = results.summary[results.summary["rule"].map(lambda r: q.get(r) is not None)].reindex(columns=cols)
     if len(table) < 2:
         return pd.DataFrame()
     table = table.merge(outvoted(results.runs), on="rule")

@@ -8,7 +8,7 @@ import sys
 import click
 
 from kpsim.version import __version__
-from kpsim.cli import analysis, app, calibrate, core, mechanisms, sweep, table
+from kpsim.cli import analysis, app, calibrate, core, mechanisms, outputs, sweep, table
 from kpsim.cli.common import CommandLineGroup
 
 
@@ -23,7 +23,7 @@ def main():
 
 
 # one line per command module
-for command in (core.validate, core.run_cmd, core.compare, calibrate.calibrate, calibrate.score, table.table, analysis.power, analysis.winset, analysis.threshold, analysis.charts, analysis.blockers, analysis.report, sweep.sweep_cmd, sweep.sensitivity_cmd, app.app, mechanisms.mechanisms):
+for command in (core.validate, core.run_cmd, core.compare, calibrate.calibrate, calibrate.score, table.table, analysis.power, analysis.winset, analysis.threshold, analysis.charts, analysis.blockers, outputs.report, outputs.slides, sweep.sweep_cmd, sweep.sensitivity_cmd, app.app, mechanisms.mechanisms):
     main.add_command(command)
 
 

@@ -1,4 +1,4 @@
-"""Commands that analyse: power indices, the threshold sweep, and what a results folder becomes (charts, blockers, brief)."""
+"""Commands that analyse: power indices, the threshold sweep, and what a results folder becomes (charts, blockers)."""
 
 from __future__ import annotations
 
@@ -47,14 +47,21 @@ def _weighted_game(quota: float, weights: list[float], names: list[str] | None):
     return game, table
 
 
-def _print_table(table, key: str) -> None:
+def _print_table(table, key: str, top: int) -> None:
+    """The most powerful first (Shapley–Shubik, then Banzhaf), the first `top` of them (0: all), saying how many are hidden."""
     cols = ["shapley_shubik", "banzhaf_normalized", "banzhaf_absolute"]
-    width = max(len(key), *(len(str(x)) for x in table[key]))
+    table = table.sort_values(cols[:2], ascending=False, kind="stable", na_position="last")
+    shown = table.head(top) if top else table
+    width = max(len(key), *(len(str(x)) for x in shown[key]))
     click.echo(f"  {key:<{width}}  {'weight':>8}  {'Shapley–Shubik':>14}  {'Banzhaf norm.':>13}  {'Banzhaf abs.':>12}")
-    for r in table.itertuples(index=False):
+    for r in shown.itertuples(index=False):
         values = "  ".join(f"{getattr(r, c):>{w}.6f}" for c, w in zip(cols, (14, 13, 12)))
         weight = "" if r.weight != r.weight else f"{r.weight:g}"  # NaN: not a weighted game
         click.echo(f"  {str(getattr(r, key)):<{width}}  {weight:>8}  {values}")
+    if len(shown) < len(table):
+        rest = table.iloc[len(shown):]
+        same = "" if rest["shapley_shubik"].nunique() > 1 else f", each {rest['shapley_shubik'].iloc[0]:.6f}"
+        click.echo(f"  … and {len(rest)} more{same} (--top 0 shows all)")
 
 
 def _records(table, key: str) -> list[dict]:
@@ -69,9 +76,10 @@ def _records(table, key: str) -> list[dict]:
 @click.option("--quota", type=float, help="Without FILE: the quota of a weighted game.")
 @click.option("--weights", help="Without FILE: the players' weights, comma-separated, e.g. 7,7,7,7,7,1,1.")
 @click.option("--names", help="Without FILE: the players' names, comma-separated (default 1, 2, …).")
+@click.option("--top", type=click.IntRange(min=0), default=15, show_default=True, help="Show the N most powerful players of each game (0: all); --json lists all.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @handle_input_errors
-def power(file, rules, by_bloc, quota, weights, names, as_json):
+def power(file, rules, by_bloc, quota, weights, names, top, as_json):
     """Exact power indices: Shapley–Shubik, Banzhaf (normalised, absolute), Coleman's power to act.
 
     Either of a weighted game, `kpsim power --quota 39 --weights 7,7,7,7,7,1,1,1,1,1,1,1,1,1,1`,
@@ -118,7 +126,7 @@ def power(file, rules, by_bloc, quota, weights, names, as_json):
             click.echo("  indices not available\n")
             continue
         click.echo(f"  Coleman's power to act (chance a proposal passes if each votes yes with probability 1/2): {g['coleman_power_to_act']:.6g}")
-        _print_table(g["table"], key)
+        _print_table(g["table"], key, top)
         click.echo("")
 
 
@@ -150,31 +158,35 @@ def winset(file, rules, as_json):
 
 @click.command()
 @click.argument("folder", type=RESULTS_DIR)
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes drawing charts, this one included (a second one pays about a second to start).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @handle_input_errors
-def charts(folder):
+def charts(folder, jobs, quiet):
     """Redraw the charts of results FOLDER into FOLDER/charts/ (PNG, SVG, PDF)."""
-    from kpsim.analysis.outputs import write_charts
     from kpsim.analysis.results import Results
     from kpsim.atomic import atomic_dir
-    import kpsim.output  # noqa: F401  (registers the charts)
+    from kpsim.output.charts import write_all
 
     results = Results.read(folder)
     tables = results.tables()
     with atomic_dir(folder / "charts", force=True, ours=None) as tmp:
-        paths = write_charts(results, tables, tmp)
+        paths = write_all(results, tables, tmp, jobs=jobs, progress=not quiet)
     click.echo(f"{len(paths)} files in {folder / 'charts'}/")
 
 
 @click.command()
 @click.argument("folder", type=RESULTS_DIR)
 @click.option("--by", type=click.Choice(["bloc", "actor"]), default="bloc", show_default=True, help="Rank blocs or single actors.")
-@click.option("--top", type=click.IntRange(min=1), help="Show only the first N of each rule.")
+@click.option("--top", type=click.IntRange(min=1), help="Show only the first N of each rule (and say how many are hidden).")
 @handle_input_errors
 def blockers(folder, by, top):
-    """Who blocks, ranked per rule: pivotal rate, then objection rate, at failed decisions.
+    """Who blocks, ranked per rule, at failed decisions.
 
-    Pivotal: withdrawing that one objection would have passed the text. For a
-    bloc the rates are its mean member's.
+    Blocs: by how many members object (on average, of the bloc's members),
+    then by the member that objects most. Actors: by pivotal rate, then
+    objection rate. Pivotal: withdrawing that one objection would have passed
+    the text.
     """
     from kpsim.analysis.blockers import blockers_by_actor, blockers_by_bloc, format_ranked
     from kpsim.analysis.results import Results
@@ -182,19 +194,6 @@ def blockers(folder, by, top):
     results = Results.read(folder)
     table = (blockers_by_bloc if by == "bloc" else blockers_by_actor)(results.blockers, results.scenario)
     click.echo(format_ranked(table, by, top))
-
-
-@click.command()
-@click.argument("folder", type=RESULTS_DIR)
-@handle_input_errors
-def report(folder):
-    """Write the one-page brief for a plenary, FOLDER/brief.html and FOLDER/brief.pdf, from results FOLDER alone."""
-    from kpsim.analysis.results import Results
-    from kpsim.output.report import write_brief
-
-    brief, paths = write_brief(Results.read(folder), folder)
-    click.echo(brief.headline)
-    click.echo("brief: " + ", ".join(str(p) for p in paths))
 
 
 def _thresholds(text: str | None):
@@ -233,17 +232,24 @@ def threshold(file, qs, reps, seed, jobs, out, force, quiet, no_charts):
     """
     from functools import partial
 
-    from kpsim.analysis.summary import PCT, format_ci
+    from kpsim.analysis.summary import PCT, format_ci, withdrawal_phrase
     from kpsim.analysis.thresholds import threshold_scenario, threshold_table
     from kpsim.cli.core import execute
 
     results, _ = execute(file, None, reps, seed, jobs, out, force, quiet, charts=not no_charts, adapt=partial(threshold_scenario, qs=_thresholds(qs)))
     rows = [("threshold", "median deadlock (meetings)", "text surviving", "participants outvoted")]
+    horizon = results.scenario.calendar.horizon
     for r in threshold_table(results).itertuples(index=False):
+        withdrawn = withdrawal_phrase(r)
+        # a median not reached because the proposal was withdrawn first is not "not reached within the horizon"
+        if r.median_meetings != r.median_meetings:  # NaN
+            median = withdrawn or f"not reached within {horizon:,}"
+        else:
+            median = format_ci(r.median_meetings, r.median_lo, r.median_hi, "{:g}") + (f"; {withdrawn}" if withdrawn else "")
         rows.append(
             (
                 r.threshold,
-                format_ci(r.median_meetings, r.median_lo, r.median_hi, "{:g}", nr=f"not reached within {results.scenario.calendar.horizon:,}"),
+                median,
                 format_ci(r.surviving_share, r.surviving_lo, r.surviving_hi, PCT, nr="—"),
                 format_ci(r.outvoted, r.outvoted_lo, r.outvoted_hi, "{:.1f}", nr="—"),
             )

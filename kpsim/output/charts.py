@@ -4,31 +4,40 @@ Each chart is a function of the results (and the analysis tables it reads)
 that returns a matplotlib Figure in the house style (kpsim.output.style); the
 registrations at the bottom say which file each becomes. A new chart is one
 function and one entry there.
+
+A replication ends adopted, withdrawn, or still open at the horizon; every
+chart keeps the three apart (withdrawn: an x on the curves, a solid grey
+segment in the bars) and says so in a legend.
 """
 
 from __future__ import annotations
 
 import math
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps, rcParams
+from matplotlib import colormaps
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
-from matplotlib.ticker import LogLocator, MaxNLocator
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from kpsim.analysis import outputs
-from kpsim.analysis.blockers import bloc_labels
+from kpsim.analysis.blockers import bloc_labels, mean_count
 from kpsim.analysis.results import Results
 from kpsim.analysis.summary import PCT, format_ci
 from kpsim.analysis.survival import kaplan_meier
 from kpsim.output.style import (
     CENSORED,
+    GRID,
     INK,
     MUTED,
     OKABE_ITO,
     SLIDE,
-    STYLE,
+    WITHDRAWN,
     figure,
     frame,
     house_style,
@@ -40,8 +49,21 @@ from kpsim.output.style import (
     subtitle,
 )
 
+OPEN_LABEL = "still open at the horizon (censored)"
+WITHDRAWN_LABEL = "withdrawn before adoption (censored at its last meeting)"
+
 
 # ------------------------------------------------------------------ charts
+
+
+def _censoring_keys(open_: bool, withdrawn: bool) -> list[Line2D]:
+    """Legend keys for the two ways a replication ends unadopted, where they occur."""
+    keys = []
+    if open_:
+        keys.append(Line2D([], [], linestyle="none", marker="|", markersize=marker_size(12), markeredgewidth=2, color=MUTED, label=OPEN_LABEL))
+    if withdrawn:
+        keys.append(Line2D([], [], linestyle="none", marker="x", markersize=marker_size(9), markeredgewidth=2.2, color=MUTED, label=WITHDRAWN_LABEL))
+    return keys
 
 
 def draw_survival(ax, results: Results) -> None:
@@ -50,23 +72,30 @@ def draw_survival(ax, results: Results) -> None:
     per_year = results.scenario.calendar.meetings_per_year
     styles = rule_styles(results.rules)
     summary = results.summary.set_index("rule")
-    any_censored = bool(results.runs["censored"].any())
-    right = horizon if any_censored else int(results.runs["meetings"].max())
-    for rule, g in results.runs.groupby("rule", sort=False):
-        km = kaplan_meier(g["meetings"].to_numpy(), g["censored"].to_numpy())
+    runs = results.runs
+    any_censored = bool(runs["censored"].any())
+    right = horizon if any_censored else int(runs["meetings"].max())
+    seen = {"open": False, "withdrawn": False}
+    for rule, g in runs.groupby("rule", sort=False):
+        meetings = g["meetings"].to_numpy()
+        km = kaplan_meier(meetings, g["censored"].to_numpy())
         # the curve is known up to the last observed time; past it only if nobody is left deadlocked
         end = right if km.survival[-1] == 0 else km.times[-1]
         x = np.concatenate(([0.0], km.times, [end]))
         y, lo, hi = (np.concatenate(([1.0], v, [v[-1]])) for v in (km.survival, km.lower, km.upper))
         st = styles[rule]
         row = summary.loc[rule]
+        withdrawn = g["abandoned"].to_numpy()
         label = f"{rule}: median {format_ci(row.median_meetings, row.median_lo, row.median_hi, '{:g}')}"
+        label += f", withdrawn {PCT.format(withdrawn.mean())}" if withdrawn.any() else ""
         ax.step(x, y, where="post", label=label, **st)
         band = x <= km.times[-1]  # no band past the last observation
         ax.fill_between(x[band], lo[band], hi[band], step="post", color=st["color"], alpha=0.18, linewidth=0)
-        censored_here = km.at_risk - km.event_counts - np.append(km.at_risk[1:], 0)
-        t_c = km.times[censored_here > 0]
-        ax.plot(t_c, km.at(t_c), linestyle="none", marker="|", markersize=marker_size(12), markeredgewidth=2, color=st["color"])
+        for kind, mask, marker, size in (("open", g["censored"].to_numpy() & ~withdrawn, "|", 12), ("withdrawn", withdrawn, "x", 9)):
+            t_c = np.unique(meetings[mask])
+            if t_c.size:
+                seen[kind] = True
+                ax.plot(t_c, km.at(t_c), linestyle="none", marker=marker, markersize=marker_size(size), markeredgewidth=2.2, color=st["color"])
     ax.axhline(0.5, color=MUTED, linewidth=1, linestyle=":")
     ax.set_xlim(0, right * 1.01)
     ax.set_ylim(-0.01, 1.02)
@@ -77,12 +106,14 @@ def draw_survival(ax, results: Results) -> None:
     years.set_xlabel("Years", color=MUTED, fontsize="small")
     years.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    handles, _ = ax.get_legend_handles_labels()
     # below the axes, so that no curve is ever hidden behind it
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=min(2, len(results.rules)), handlelength=3)
+    ax.legend(handles=handles + _censoring_keys(seen["open"], seen["withdrawn"]), loc="upper center", bbox_to_anchor=(0.5, -0.2),
+              ncols=min(2, len(results.rules)), handlelength=3)
 
 
 def survival_chart(results: Results) -> Figure:
-    """Kaplan–Meier share still deadlocked, per rule, with its 95% band; ticks mark censoring."""
+    """Kaplan–Meier share still deadlocked, per rule, with its 95% band; | and x mark censoring."""
     fig = figure()
     draw_survival(fig.add_subplot(), results)
     frame(
@@ -90,76 +121,117 @@ def survival_chart(results: Results) -> Figure:
         results,
         "How long does the deadlock last under each rule?",
         subtitle(results, extra="shaded: 95% confidence band"),
-        "Kaplan–Meier estimates; a proposal not adopted by the horizon (or abandoned) is censored (|), never counted as adopted. "
-        "Dotted line: half adopted (the median).",
+        "Kaplan–Meier estimates; a proposal still open at the horizon (|) or withdrawn (x) is censored at its last meeting, never "
+        "counted as adopted nor as running on. Dotted line: half adopted (the median).",
     )
     return fig
 
 
+TALL = 0.62  # of a row of the deadlock chart, for its tallest bar: room above it for the rule's name
+
+
+def _bars(ax, x, base: float, heights, width: float, **style) -> None:
+    """Vertical bars from `base` as one collection (one draw call, not one patch per bar); zero heights are left out."""
+    keep = np.asarray(heights) > 0
+    x, h = np.asarray(x, dtype=float)[keep], np.asarray(heights, dtype=float)[keep]
+    verts = [[(xi - width / 2, base), (xi - width / 2, base - hi), (xi + width / 2, base - hi), (xi + width / 2, base)] for xi, hi in zip(x, h)]
+    ax.add_collection(PolyCollection(verts, **style))
+
+
 def deadlock_chart(results: Results) -> Figure:
-    """When proposals pass, per rule; the ones that never passed stand apart, hatched."""
+    """When proposals pass, per rule, and how many never did (still open, or withdrawn); each column on one scale for every rule.
+
+    One row per rule in two axes (adopted by meeting; not adopted), rather
+    than two axes per rule: the same picture at a fraction of the drawing.
+    """
     horizon = results.scenario.calendar.horizon
     rules = results.rules
     styles = rule_styles(rules)
-    adopted_t = results.runs.loc[results.runs["adopted"], "meetings"]
+    runs = results.runs
+    adopted_t = runs.loc[runs["adopted"], "meetings"]
     last = int(adopted_t.max()) if len(adopted_t) else 1
     width = max(1, math.ceil(last / 50))
     edges = np.arange(0.5, last + width + 0.5, width)
-    gap = 3 * width
-    cens_x = edges[-1] + gap
-    height = max(SLIDE[1], min(9.5, 1.9 + 1.0 * len(rules)))
-    fig = figure((SLIDE[0], height))
-    axes = fig.subplots(len(rules), 1, sharex=True, squeeze=False)[:, 0]
-    for ax, rule in zip(axes, rules):
-        g = results.runs[results.runs["rule"] == rule]
-        n = len(g)
-        counts, _ = np.histogram(g.loc[g["adopted"], "meetings"], bins=edges)
-        st = styles[rule]
-        ax.bar(edges[:-1] + width / 2, counts / n, width=width * 0.9, color=st["color"])
-        abandoned = g["abandoned"].mean()
-        open_ = (g["censored"] & ~g["abandoned"]).mean()
-        ax.bar(cens_x, open_, width=gap * 0.8, color="white", edgecolor=CENSORED, hatch="///", linewidth=1.5)
-        if abandoned > 0:
-            ax.bar(cens_x, abandoned, bottom=open_, width=gap * 0.8, color=CENSORED, edgecolor=CENSORED)
-        share = g["censored"].mean()
-        ax.annotate(PCT.format(share), (cens_x, share), xytext=(0, 3), textcoords="offset points", ha="center", va="bottom", fontsize=12, color=INK)
-        ax.axvline(edges[-1] + gap / 2 - width / 2, color=MUTED, linewidth=1, linestyle=":")
-        ax.set_title(rule, fontsize=13, loc="left", pad=2, color=st["color"])
-        ax.grid(axis="x", visible=False)
-        percent_axis(ax)
-        ax.set_ylim(0, max(0.05, float(ax.get_ylim()[1]) * 1.18))
-    ticks = [t for t in axes[-1].get_xticks() if 0 <= t <= edges[-1]]
-    axes[-1].set_xticks(ticks + [cens_x], [f"{t:g}" for t in ticks] + [f"not adopted\nby {horizon:,}"])
-    axes[-1].set_xlim(0, cens_x + gap)
-    axes[-1].set_xlabel("Meeting at which the proposal was adopted" + (f" (bins of {width} meetings)" if width > 1 else ""))
-    fig.supylabel("Share of replications", fontsize=14, color=INK)
+    groups = dict(list(runs.groupby("rule", sort=False)))
+    hist = {r: np.histogram(groups[r].loc[groups[r]["adopted"], "meetings"], bins=edges)[0] / len(groups[r]) for r in rules}
+    top = max(0.01, max(float(h.max()) for h in hist.values()))
+    ref = max(x for x in (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0) if x <= max(top, 0.01))  # one gridline a row, at a round share
+    scale = TALL / top  # a row is 1 high; the tallest bar of all reaches TALL of it, on the same scale in every row
+    fig = figure((SLIDE[0], max(SLIDE[1], min(9.5, 2.6 + 0.85 * len(rules)))))
+    ax, ax_n = fig.subplots(1, 2, gridspec_kw={"width_ratios": [7, 1]})  # rows aligned by equal limits; ticks differ, so not shared
+    any_open = any_withdrawn = False
+    for i, rule in enumerate(rules):
+        g, base, colour = groups[rule], i + 1.0, styles[rule]["color"]
+        _bars(ax, edges[:-1] + width / 2, base, hist[rule] * scale, width * 0.9, facecolor=colour, edgecolor="none", label=rule)
+        withdrawn = float(g["abandoned"].mean())
+        open_ = float((g["censored"] & ~g["abandoned"]).mean())
+        ax_n.bar(0, open_ * TALL, bottom=base - open_ * TALL, width=0.7, color="white", edgecolor=CENSORED, hatch="///", linewidth=1.5)
+        if withdrawn > 0:
+            ax_n.bar(0, withdrawn * TALL, bottom=base - (open_ + withdrawn) * TALL, width=0.7, color=WITHDRAWN, edgecolor=CENSORED, linewidth=1.5)
+        any_open |= open_ > 0
+        any_withdrawn |= withdrawn > 0
+        ax_n.annotate(PCT.format(open_ + withdrawn), (0.4, base - (open_ + withdrawn) * TALL), xytext=(3, 0), textcoords="offset points",
+                      ha="left", va="center", fontsize=12, color=INK)
+        ax.text(0.005, base - TALL - 0.04, rule, transform=ax.get_yaxis_transform(), fontsize=13, fontweight="bold", color=colour, va="bottom")
+        for a, y in ((ax, base - ref * scale), (ax_n, base - TALL)):
+            a.axhline(y, color=GRID, linewidth=0.8, zorder=0)
+        for a in (ax, ax_n):
+            a.axhline(base, color=MUTED, linewidth=1)
+    bases = np.arange(1, len(rules) + 1, dtype=float)
+    ax.set_yticks(np.concatenate((bases, bases - ref * scale)), ["0%"] * len(rules) + [PCT.format(ref)] * len(rules))
+    ax_n.set_yticks(np.concatenate((bases, bases - TALL)), ["0%"] * len(rules) + ["100%"] * len(rules))
+    for a in (ax, ax_n):
+        a.set_ylim(len(rules) + 0.05, 0.0)
+    for a in (ax, ax_n):
+        a.grid(False)
+        a.spines["left"].set_visible(False)
+        a.spines["bottom"].set_visible(False)
+        a.tick_params(axis="y", length=0)
+    ax.set_xlim(0, edges[-1] + 0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
+    ax.set_xlabel("Meeting at which the proposal was adopted" + (f" (bins of {width} meetings)" if width > 1 else ""))
+    ax_n.set_xlim(-0.6, 1.8)
+    ax_n.set_xticks([])
+    ax_n.set_xlabel("not adopted")
+    ax.set_ylabel("Share of replications")
+    keys = [Patch(facecolor="white", edgecolor=CENSORED, hatch="///", label=f"still open at the horizon ({horizon:,} meetings)")] if any_open else []
+    keys += [Patch(facecolor=WITHDRAWN, edgecolor=CENSORED, label="withdrawn before adoption")] if any_withdrawn else []
+    if keys:
+        ax.legend(handles=keys, title="not adopted:", title_fontsize=11, loc="lower right", bbox_to_anchor=(1.0, 1.0),
+                  ncols=len(keys), fontsize=11, borderaxespad=0.2, alignment="left")
     frame(
         fig,
         results,
         "When would the proposal pass?",
         subtitle(results),
-        "Bars: share of all replications adopted at each meeting. Hatched: not adopted by the horizon (censored); "
-        "solid grey: abandoned. Neither is counted as adopted.",
+        "Left: share of all replications adopted at each meeting, one row per rule, on one scale for every rule. Right: the share "
+        "never adopted, on its own scale (0–100%) for every rule: hatched, still open at the horizon; solid grey, withdrawn "
+        "(abandoned, or a withdraw event). Neither is counted as adopted.",
     )
     return fig
 
 
-def _heatmap(ax, table: pd.DataFrame, title: str, width_in: float, fmt=PCT.format) -> None:
-    """Rows × columns, each cell coloured and labelled; blank (–) where the value does not exist.
+def _heatmap(ax, values: pd.DataFrame, title: str, labels=None, size: float = 12, fmt=PCT.format, vmax: float | None = None) -> None:
+    """Rows × columns, each cell coloured and labelled (`labels`, or `values` through `fmt`); – where the value does not exist.
 
-    `width_in` is about the width the axes get, to size the cell labels so they fit their cells.
+    Drawn as a mesh (vector cells, not an image resampled at each dpi); the
+    first row on top. `size` is the cell labels' font size in points: the
+    caller sizes the figure so that they fit their cells.
     """
-    values = table.to_numpy(dtype=float)
-    top = np.nanmax(values) if np.isfinite(values).any() else 1.0
-    cmap = colormaps["cividis"].with_extremes(bad="#F2F2F2")
-    ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=0, vmax=max(top, 1e-12), aspect="auto")
-    size = min(12.0, 72 * width_in / max(1, values.shape[1]) / 3.4) * rcParams["font.size"] / STYLE["font.size"]
-    for (i, j), v in np.ndenumerate(values):
-        dark = np.isfinite(v) and v < 0.55 * top
-        ax.text(j, i, "–" if not np.isfinite(v) else fmt(v), ha="center", va="center", fontsize=size,
-                color=MUTED if not np.isfinite(v) else "white" if dark else INK)
-    ax.set_xticks(range(table.shape[1]), table.columns, rotation=30, ha="right", rotation_mode="anchor")
-    ax.set_yticks(range(table.shape[0]), table.index)
+    v = values.to_numpy(dtype=float)
+    finite = np.isfinite(v)
+    top = vmax if vmax is not None else (np.nanmax(v) if finite.any() else 1.0)
+    ax.pcolormesh(np.ma.masked_invalid(v), cmap=colormaps["cividis"], vmin=0, vmax=max(top, 1e-12))
+    ax.set_facecolor("#F2F2F2")  # cells without a value
+    for (i, j), x in np.ndenumerate(v):
+        dark = finite[i, j] and x < 0.55 * top
+        text = "–" if not finite[i, j] else labels[i][j] if labels is not None else fmt(x)
+        ax.text(j + 0.5, i + 0.5, text, ha="center", va="center", fontsize=size, linespacing=1.15,
+                color=MUTED if not finite[i, j] else "white" if dark else INK)
+    ax.set_xlim(0, v.shape[1])
+    ax.set_ylim(v.shape[0], 0)
+    ax.set_xticks(np.arange(v.shape[1]) + 0.5, values.columns, rotation=30 if v.shape[1] <= 5 else 40, ha="right", rotation_mode="anchor")
+    ax.set_yticks(np.arange(v.shape[0]) + 0.5, values.index)
     ax.tick_params(length=0)
     ax.grid(False)
     for spine in ax.spines.values():
@@ -168,35 +240,54 @@ def _heatmap(ax, table: pd.DataFrame, title: str, width_in: float, fmt=PCT.forma
 
 
 def blockers_chart(results: Results, by_bloc: pd.DataFrame) -> Figure:
-    """Per bloc and rule: how often a member's objection alone sank the text, and how often members objected."""
+    """Per bloc and rule: how many members object at a failed decision, and the member that objects most, with its rate."""
     failed = by_bloc.groupby("rule", sort=False)["failed_decisions"].first()
     rules = [r for r in results.rules if failed.get(r, 0) > 0]
     none = [r for r in results.rules if r not in rules]
-    title = "Who blocks? Share of failed decisions, by bloc (mean member)"
+    title = "Who blocks? Members objecting at a failed decision, by bloc"
     if not rules:
         fig = figure()
         nothing_to_show(fig, "Every decision passed at its first meeting under every rule: nobody blocked.")
         frame(fig, results, title, subtitle(results))
         return fig
     data = by_bloc[by_bloc["rule"].isin(rules)]
-    pivot = {col: data.pivot_table(index="bloc", columns="rule", values=col, sort=False).reindex(columns=rules) for col in ("pivotal_rate", "objection_rate")}
-    order = pivot["pivotal_rate"].max(axis=1).sort_values(ascending=False, kind="stable").index
-    fig = figure((SLIDE[0], max(SLIDE[1], 3.6 + 0.45 * len(order))))
-    axes = fig.subplots(1, 2, sharey=True)
-    _heatmap(axes[0], pivot["pivotal_rate"].reindex(order), "Pivotal: its objection alone sank the text", 4.6)
-    _heatmap(axes[1], pivot["objection_rate"].reindex(order), "Objected", 4.6)
-    axes[1].tick_params(labelleft=False)
+    wide = {col: data.pivot(index="bloc", columns="rule", values=col).reindex(columns=rules)
+            for col in ("members_objecting", "top_actor", "top_objection_rate")}
+    members = data.groupby("bloc", sort=False)["members"].max()
+    rank = pd.DataFrame({"n": wide["members_objecting"].max(axis=1), "top": wide["top_objection_rate"].max(axis=1)})
+    order = rank.sort_values(["n", "top"], ascending=False, kind="stable").index
+    count = wide["members_objecting"].reindex(order)
+    labels = [[f"{mean_count(count.iat[i, j])} of {members[b]}\n{wide['top_actor'].at[b, r]}\n{wide['top_objection_rate'].at[b, r]:.0%}"
+               if count.iat[i, j] == count.iat[i, j] else "" for j, r in enumerate(rules)] for i, b in enumerate(order)]
+    fig = figure((SLIDE[0], max(SLIDE[1], 3.9 + 0.72 * len(order))))
+    ax = fig.add_subplot()
+    _heatmap(ax, count.rename(index=lambda b: f"{b} ({members[b]})"), "Members objecting (mean, of the bloc's), the member objecting most, "
+             "and its share", labels=labels, size=11 if len(rules) <= 8 else 9.5)
     counts = ", ".join(f"{r} {failed[r]:,}" for r in rules)
     frame(
         fig,
         results,
         title,
         subtitle(results, extra=f"no failed decision under {', '.join(none)}" if none else ""),
-        "Pivotal: withdrawing that one objection would have passed the text. Blocs ranked by their highest pivotal rate; "
-        "–: not a voter under that rule. Rates pool every failed decision of every replication (no interval: decisions "
-        f"within a replication are not independent). Failed decisions: {counts}.",
+        "Each cell: how many of the bloc's members objected at a failed decision, on average; the member that objected most, and "
+        "the share of failed decisions at which it did. Blocs (members in brackets) ranked by members objecting. –: not a voter under "
+        "that rule. Pivotal rates (an objection alone sank the text): blockers_by_bloc.csv, kpsim blockers. Pooled over every failed "
+        f"decision of every replication (no interval: decisions within a replication are not independent). Failed decisions: {counts}.",
     )
     return fig
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def chance(p: float) -> str:
+    """A probability a slide can say: "44.9%", "0.0067%", or "1 in 10¹⁸" where a percentage would be all zeros."""
+    if p >= 1e-6:
+        return f"{100 * p:.3g}%" if p >= 0.001 else f"{100 * p:.2g}%"
+    if p <= 0:
+        return "0"
+    mant, exp = f"{1 / p:.0e}".split("e")  # "3e+13"
+    return f"1 in {'' if mant == '1' else mant + '×'}10{str(int(exp)).translate(_SUPERSCRIPT)}"
 
 
 def power_chart(results: Results, power: pd.DataFrame) -> Figure:
@@ -207,10 +298,11 @@ def power_chart(results: Results, power: pd.DataFrame) -> Figure:
     rules = list(ok.index)
     missing = per_rule[per_rule["coleman"].isna()]
     unavailable = "; ".join(f"{r}: not available — {n}" for r, n in missing["note"].items())
+    title = "Who holds power under each rule?"
     if not rules:
         fig = figure()
         nothing_to_show(fig, "No rule of this run is a yes/no game, so no power index is defined (see below).")
-        frame(fig, results, "Who holds power under each rule?", subtitle(results), unavailable)
+        frame(fig, results, title, subtitle(results, replications=False), unavailable)
         return fig
     shown = power[power["rule"].isin(rules)].assign(bloc=lambda t: bloc_labels(t), voters=1.0)
     shares = {
@@ -219,33 +311,36 @@ def power_chart(results: Results, power: pd.DataFrame) -> Figure:
     }
     order = shares["shapley_shubik"].max(axis=0).sort_values(ascending=False, kind="stable").index
     seats = shares["voters"].div(shares["voters"].sum(axis=1), axis=0).reindex(columns=order)
-    fig = figure((SLIDE[0], max(SLIDE[1], 3.9 + 0.42 * len(rules))))
-    gs = fig.add_gridspec(1, 3, width_ratios=[0.8, 1, 1])
+    fig = figure((SLIDE[0], max(SLIDE[1], 4.4 + 0.5 * len(rules))))
+    gs = fig.add_gridspec(1, 2, width_ratios=[0.8, 1.5])
     ax_c = fig.add_subplot(gs[0])
-    y = np.arange(len(rules))
-    ax_c.barh(y, ok["coleman"], color=[styles[r]["color"] for r in rules], height=0.6)
-    ax_c.set_xscale("log")
+    y = np.arange(len(rules)) + 0.5
+    coleman = ok["coleman"].to_numpy(dtype=float)
+    ax_c.barh(y, coleman, color=[styles[r]["color"] for r in rules], height=0.6)
+    for yi, v in zip(y, coleman):
+        ax_c.annotate(chance(v), (v, yi), xytext=(5, 0), textcoords="offset points", va="center", fontsize=12, color=INK)
+    ax_c.set_xlim(0, max(0.05, float(coleman.max())) * 1.6)
+    ax_c.xaxis.set_major_locator(MaxNLocator(nbins=3))
+    percent_axis(ax_c, "x")
     ax_c.set_yticks(y, rules)
-    ax_c.set_ylim(len(rules) - 0.5, -0.5)  # first rule on top, as in the heatmaps
-    for yi, v in zip(y, ok["coleman"]):
-        ax_c.annotate(f"{v:.3g}", (v, yi), xytext=(4, 0), textcoords="offset points", va="center", fontsize=11, color=INK)
-    lo = max(min(ok["coleman"].min() / 10, 0.1), 1e-300)
-    ax_c.set_xlim(lo, 30)
-    ax_c.xaxis.set_major_locator(LogLocator(numticks=4))
+    ax_c.set_ylim(len(rules), 0)  # first rule on top, as in the heatmap
     ax_c.set_title("Power to act (Coleman):\nchance a text passes", fontsize=13)
-    ax_c.set_xlabel("each voting yes or no\nby the toss of a coin", fontsize=12)
+    ax_c.set_xlabel("each voter for or against\nby the toss of a coin", fontsize=12)
     ax_c.grid(axis="y", visible=False)
-    for k, (col, title) in enumerate((("shapley_shubik", "Shapley–Shubik"), ("banzhaf_normalized", "Banzhaf, normalised")), start=1):
-        ax = fig.add_subplot(gs[k], sharey=ax_c)
-        _heatmap(ax, shares[col].reindex(columns=order), f"Bloc's share of power:\n{title}", 4.0)
-        ax.tick_params(labelleft=False)
+    ax = fig.add_subplot(gs[1], sharey=ax_c)
+    ss, bz = (shares[c].reindex(columns=order) for c in ("shapley_shubik", "banzhaf_normalized"))
+    # Banzhaf beside Shapley–Shubik only where the two tell different stories: the chart stays readable
+    labels = [[PCT.format(a) + (f"\n({PCT.format(b)})" if abs(a - b) >= 0.05 else "") for a, b in zip(ra, rb)] for ra, rb in zip(ss.to_numpy(), bz.to_numpy())]
+    _heatmap(ax, ss, "Bloc's share of power: Shapley–Shubik\n(Banzhaf, normalised, where 5 points apart)", labels=labels, size=12)
+    ax.tick_params(labelleft=False)
+    banzhaf = "In brackets: Banzhaf's normalised index, where it differs from Shapley–Shubik by 5 points or more (both in power.csv). "
     seat_text = ", ".join(f"{b} {PCT.format(v)}" for b, v in seats.iloc[0].dropna().items())
     frame(
         fig,
         results,
-        "Who holds power under each rule?",
-        subtitle(results, rules, extra="exact indices, assuming every voter takes a side (no abstention)"),
-        f"Blocs' shares of the voters under {rules[0]}: {seat_text}. " + unavailable,
+        title,
+        subtitle(results, rules, extra="exact indices, assuming every voter takes a side (no abstention)", replications=False),
+        banzhaf + f"Blocs' shares of the voters under {rules[0]}: {seat_text}. " + unavailable,
     )
     return fig
 
@@ -260,13 +355,17 @@ def threshold_chart(results: Results, table: pd.DataFrame) -> Figure:
     ax = axes[0]
     reached = table["median_meetings"].notna().to_numpy()
     med = table["median_meetings"].to_numpy()
-    hi = table["median_hi"].fillna(horizon).to_numpy()
+    withdrawn = table["withdrawn"].fillna(0).to_numpy() if "withdrawn" in table else np.zeros(len(table))
+    after = table["withdrawn_after_max"].to_numpy() if "withdrawn_after_max" in table else np.full(len(table), np.nan)
+    # an upper limit not reached runs to the last meeting observed: the horizon, or the withdrawal
+    hi = table["median_hi"].fillna(pd.Series(np.where(withdrawn > 0, after, horizon), index=table.index)).to_numpy()
     ax.errorbar(q[reached], med[reached], yerr=[med[reached] - table["median_lo"].to_numpy()[reached], hi[reached] - med[reached]],
                 fmt="o-", color=colours[0], capsize=5, markersize=8)
-    for x in q[~reached]:
-        ax.plot([x], [horizon], marker="^", markersize=12, color=colours[0], markerfacecolor="white", markeredgewidth=2)
-        ax.annotate("not\nreached", (x, horizon), xytext=(0, -12), textcoords="offset points",
-                    ha="center", va="top", fontsize=11, color=colours[0], linespacing=1.1)
+    for x, w, a in zip(q[~reached], withdrawn[~reached], after[~reached]):
+        # not reached because the text was withdrawn first: marked where it was withdrawn, not at the horizon
+        at, text = (a, f"withdrawn\nafter {a:g}") if w > 0 else (horizon, "not\nreached")
+        ax.plot([x], [at], marker="x" if w > 0 else "^", markersize=12, color=colours[0], markerfacecolor="white", markeredgewidth=2)
+        ax.annotate(text, (x, at), xytext=(0, -12), textcoords="offset points", ha="center", va="top", fontsize=11, color=colours[0], linespacing=1.1)
     ax.set_ylim(0, horizon * 1.12 if (~reached).any() else np.nanmax(hi) * 1.15)
     ax.set_title("Median deadlock, meetings", fontsize=13)
     ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
@@ -294,25 +393,70 @@ def threshold_chart(results: Results, table: pd.DataFrame) -> Figure:
         results,
         "The cost of deciding: speed against consent",
         subtitle(results, list(table["rule"]), extra="bars: 95% intervals"),
-        f"Median: Kaplan–Meier (▲ not reached within the horizon of {horizon:,} meetings; a bar reaches the horizon when its "
-        "upper limit is not reached). "
+        f"Median: Kaplan–Meier (▲ not reached within the horizon of {horizon:,} meetings; x not reached before the text was "
+        "withdrawn, at that meeting; a bar reaches the horizon when its upper limit is not reached). "
         "Surviving share and outvoted count: means over adopted replications. All thresholds see the same random draws.",
     )
     return fig
 
 
+# ------------------------------------------------------------------ writing them all
+
+
+def write_all(results, tables, folder: Path, jobs: int = 1, progress: bool = False) -> list[Path]:
+    """Every registered chart into `folder`, with a progress bar; with `jobs` > 1, in that many processes, this one included.
+
+    Charts cost 0.5–1.5 s each (three formats) and do not depend on each
+    other: the last ones go to worker processes (kpsim.run.pool) while this
+    process draws the first. The files are the same either way.
+    """
+    from tqdm.auto import tqdm
+
+    names = list(outputs.CHARTS)
+    away = names[len(names) - len(names) * (jobs - 1) // jobs:] if jobs > 1 else []
+    done: dict[str, list[Path]] = {}
+    with tqdm(total=len(names), unit="chart", desc="charts", disable=not progress, leave=False) as bar, ExitStack() as stack:
+        futures = {}
+        if away:
+            from kpsim.run.pool import process_pool
+
+            pool = stack.enter_context(process_pool(min(jobs - 1, len(away)), preload="kpsim.output.charts"))
+            futures = {pool.submit(outputs.CHARTS[n], results, tables, folder): n for n in away}
+        for n in (n for n in names if n not in away):
+            bar.set_postfix_str(n)
+            done[n] = outputs.CHARTS[n](results, tables, folder)
+            bar.update()
+        for future, n in futures.items():
+            done[n] = future.result()
+            bar.update()
+    return [p for n in names for p in done[n]]
+
+
 # ------------------------------------------------------------------ the registry's entries
 
 
-def _entry(name: str, draw):
-    """Register `draw(results, tables) -> Figure | None` as chart `name` (None: nothing to draw for these results)."""
+class _Chart:
+    """A registry entry, `write(results, tables, folder) -> files`; pickled by name, so a process pool can run it."""
 
-    def write(results, tables, folder: Path) -> list[Path]:
+    def __init__(self, name: str, draw):
+        self.name, self.draw = name, draw
+
+    def __call__(self, results, tables, folder: Path) -> list[Path]:
         with house_style():
-            fig = draw(results, tables)
-        return [] if fig is None else save(fig, Path(folder), name)
+            fig = self.draw(results, tables)
+        return [] if fig is None else save(fig, Path(folder), self.name)
 
-    outputs.chart(name, write)
+    def __reduce__(self):
+        return (_registered, (self.name,))
+
+
+def _registered(name: str) -> _Chart:
+    return outputs.CHARTS[name]
+
+
+def _entry(name: str, draw) -> None:
+    """Register `draw(results, tables) -> Figure | None` as chart `name` (None: nothing to draw for these results)."""
+    outputs.chart(name, _Chart(name, draw))
 
 
 _entry("survival", lambda results, tables: survival_chart(results))

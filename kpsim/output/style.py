@@ -28,7 +28,8 @@ from kpsim.version import __version__
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999933"]
 LINESTYLES = ["-", "--", "-.", ":"]
 INK, MUTED, GRID = "#222222", "#555555", "#DDDDDD"
-CENSORED = "#888888"
+CENSORED = "#888888"  # still open at the horizon: hatched in this grey
+WITHDRAWN = "#BBBBBB"  # withdrawn before adoption: solid, so it stays apart from the hatching in grey print
 SLIDE = (12.0, 6.75)  # inches, 16:9
 DPI = 200
 FORMATS = ("png", "svg", "pdf")
@@ -118,13 +119,14 @@ def frame(fig: Figure, results, title: str, subtitle: str, note: str = "") -> No
     fig.get_layout_engine().set(rect=(0.005, bottom_in / height_in, 0.99, 1 - (top_in + bottom_in) / height_in))
 
 
-def subtitle(results, rules: list[str] | None = None, extra: str = "") -> str:
-    """Scenario, proposal, rules and replications: what every chart is about."""
+def subtitle(results, rules: list[str] | None = None, extra: str = "", replications: bool = True) -> str:
+    """Scenario, proposal, rules and replications: what every chart is about (no replications for exact figures)."""
     rules = rules or results.rules
     prop = results.scenario.proposal.title
     parts = [f"Scenario {results.scenario.name}" + (f" — {prop}" if prop and prop != "proposal" else "")]
     parts.append(f"rules: {', '.join(rules)}")
-    parts.append(f"{results.replications:,} replications per rule")
+    if replications:
+        parts.append(f"{results.replications:,} replications per rule")
     return " · ".join(parts + ([extra] if extra else []))
 
 
@@ -145,12 +147,20 @@ def percent_axis(ax, axis="y"):
 
 
 def save(fig: Figure, folder: Path, name: str) -> list[Path]:
-    """PNG at 200 dpi for slides, SVG and PDF for print and editing."""
+    """PNG at 200 dpi for slides, SVG and PDF for print and editing: one figure, laid out once.
+
+    The first save runs the layout; the others reuse it (the layout engine is
+    frozen), so the three files agree and the layout is not paid three times.
+    PNG compression level 3 instead of 6: a third less time encoding, files 2–5% larger.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     with house_style():
         for fmt in FORMATS:
             path = folder / f"{name}.{fmt}"
-            fig.savefig(path, dpi=DPI if fmt == "png" else "figure", facecolor="white")
+            extra = {"pil_kwargs": {"compress_level": 3}} if fmt == "png" else {}
+            fig.savefig(path, dpi=DPI if fmt == "png" else "figure", facecolor="white", **extra)
             paths.append(path)
+            if fmt == FORMATS[0]:
+                fig.set_layout_engine("none")  # keeps the positions the layout just computed
     return paths

@@ -1,18 +1,20 @@
-"""Every chart is written, in three formats, not blank, labelled and sourced; censoring is drawn honestly."""
+"""Every chart is written, in three formats, not blank, labelled and sourced; censoring and withdrawal are drawn honestly, on shared scales, readably."""
 
 import re
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba
 from matplotlib.image import imread
 
 from kpsim import __version__
 from kpsim.cli import main
-from kpsim.output.charts import deadlock_chart, survival_chart
-from kpsim.output.style import DPI, OKABE_ITO, SLIDE, rule_styles
-from tests.toys import TOY_SOURCES
+from kpsim.output.charts import TALL, blockers_chart, chance, deadlock_chart, power_chart, survival_chart, write_all
+from kpsim.output.style import DPI, OKABE_ITO, SLIDE, WITHDRAWN, rule_styles
+from kpsim.scenario.load import load_scenario
+from tests.toys import TOY_PROPOSAL, TOY_SOURCES
 
 # four participants with production shares, an industry observer; every kind of chart has something to draw
 PLOTS_TOY = {
@@ -61,7 +63,8 @@ def test_every_chart_has_title_subtitle_and_footnote(folder):
     for chart in CHARTS:
         svg = (folder / "charts" / f"{chart}.svg").read_text()
         text = " ".join(re.findall(r">([^<>]+)</text>", svg))
-        assert "plots_toy" in text and "150 replications per rule" in text, chart
+        # power indices are exact: no replications to count
+        assert "plots_toy" in text and ("150 replications per rule" in text) == (chart != "power"), chart
         assert "run run-1" in text and f"kpsim {__version__}" in text, chart
         assert "kimberleyprocess.com" in text and "kp_record.md" in text, chart
         assert "consensus" in text and "three_quarters" in text, chart
@@ -89,17 +92,122 @@ def test_survival_curves_stop_at_the_horizon_and_censored_runs_never_count_as_ad
     assert fast.get_ydata()[-1] == 0 and fast.get_xdata().max() == 30  # everyone adopted: the curve is known to stay at 0
 
 
+def _bar_heights(collection) -> np.ndarray:
+    """Heights of the bars of one rule in the deadlock chart (each a rectangle of 4 vertices)."""
+    return np.array([np.ptp(path.vertices[:4, 1]) for path in collection.get_paths()])
+
+
+def _bars_on_one_scale(results, ax) -> None:
+    """Each rule's bars add up to its adopted share, and every rule's bars share one scale (bar height / share)."""
+    bars = {c.get_label(): c for c in ax.collections}
+    assert set(bars) == set(results.rules)
+    scales = []
+    for rule, g in results.runs.groupby("rule"):
+        shares = g.loc[g.adopted, "meetings"].value_counts() / len(g)
+        heights = _bar_heights(bars[rule])
+        assert len(heights) == len(shares)  # one bar per meeting with an adoption, none where nothing was adopted
+        if len(shares):
+            scales.append(heights.max() / shares.max())
+            assert heights.sum() / scales[-1] == pytest.approx(g.adopted.mean())
+    assert scales and np.allclose(scales, scales[0])
+
+
 def test_deadlock_chart_keeps_censored_apart(censored):
     fig = deadlock_chart(censored)
-    axes = {ax.get_title(loc="left"): ax for ax in fig.axes}
-    styles = rule_styles(censored.rules)
-    for rule, censored_share in (("q=1", 1.0), ("simple_majority", 0.0)):
-        bars = axes[rule].patches
-        (hatched,) = [p for p in bars if p.get_hatch()]
-        adopted = [p for p in bars if p.get_facecolor() == to_rgba(styles[rule]["color"])]
-        assert hatched.get_height() == pytest.approx(censored_share)
-        assert hatched.get_x() > max(p.get_x() + p.get_width() for p in adopted)  # apart, right of every adoption
-        assert sum(p.get_height() for p in adopted) == pytest.approx(1 - censored_share)
+    ax, ax_n = fig.axes[:2]
+    _bars_on_one_scale(censored, ax)
+    # the never adopted stand in their own axes, on a 0–100% scale shared by every rule
+    hatched = dict(zip(censored.rules, [p for p in ax_n.patches if p.get_hatch()]))
+    assert hatched["q=1"].get_height() / TALL == pytest.approx(1.0) and hatched["simple_majority"].get_height() == pytest.approx(0)
+    assert not [p for p in ax_n.patches if not p.get_hatch() and p.get_height() > 0]  # nothing was withdrawn
+
+
+@pytest.fixture(scope="module")
+def withdrawn(toy_scenario, results_of):
+    """Abandoned after 3 failed meetings of 10: consensus mostly withdrawn, simple majority mostly adopted."""
+    sc = toy_scenario(rules=["consensus", "simple_majority"], horizon=10, dynamics={"noise": 0.3}, seed=5,
+                      proposal=TOY_PROPOSAL | {"abandon_after": 3})
+    return results_of(sc, 200)
+
+
+def test_withdrawals_are_their_own_outcome_on_the_charts(withdrawn):
+    share = withdrawn.runs.groupby("rule")["abandoned"].mean()
+    assert share["consensus"] > 0.5
+    fig = survival_chart(withdrawn)
+    ax = fig.axes[0]
+    crosses = [ln for ln in ax.get_lines() if ln.get_marker() == "x"]
+    assert {tuple(ln.get_xdata()) for ln in crosses} == {(3,)}  # censored where withdrawn, not at the horizon
+    assert not [ln for ln in ax.get_lines() if ln.get_marker() == "|"]  # nothing was left open at the horizon
+    curves = {ln.get_label().split(":")[0]: ln for ln in ax.get_lines() if ":" in ln.get_label()}
+    assert curves["consensus"].get_xdata().max() == 3  # the curve stops at the withdrawal: nothing is observed after it
+    assert f"withdrawn {share['consensus']:.0%}" in curves["consensus"].get_label()
+    assert "withdrawn before adoption (censored at its last meeting)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    fig = deadlock_chart(withdrawn)
+    ax, ax_n = fig.axes[:2]
+    _bars_on_one_scale(withdrawn, ax)  # both rules adopt some: one scale for both
+    solid = [p for p in ax_n.patches if not p.get_hatch()]
+    assert [p.get_height() / TALL for p in solid] == pytest.approx([share["consensus"], share["simple_majority"]])
+    assert {p.get_facecolor() for p in solid} == {to_rgba(WITHDRAWN)}
+    assert "withdrawn before adoption" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+@pytest.fixture(scope="module")
+def kp(root, results_of):
+    """The definition reform: eight rules and eight blocs, the crowded case."""
+    res = results_of(load_scenario(root / "scenarios" / "kp" / "definition_reform.yaml"), 40)
+    return res, res.tables()
+
+
+def _fits(fig, ax) -> None:
+    """Every cell label of a heatmap fits its cell, at 11 points or more, and rotated column labels do not touch."""
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    cell = ax.transData.transform([(1, 1)]) - ax.transData.transform([(0, 0)])
+    labels = [t for t in ax.texts if t.get_text() not in ("", "–")]
+    assert labels
+    for t in labels:
+        assert t.get_fontsize() >= 11, t.get_text()
+        box = t.get_window_extent(renderer)
+        assert box.width <= abs(cell[0][0]) and box.height <= abs(cell[0][1]), t.get_text()
+    ticks = ax.get_xticklabels()
+    gap = abs(cell[0][0]) * np.sin(np.radians(ticks[0].get_rotation()))  # between two parallel rotated labels
+    assert gap >= 1.2 * ticks[0].get_fontsize() * fig.dpi / 72
+
+
+def test_power_chart_is_linear_and_readable_with_eight_blocs(kp):
+    results, tables = kp
+    fig = power_chart(results, tables["power.csv"])
+    bars, heat = fig.axes[:2]
+    assert bars.get_xscale() == "linear" and bars.get_xlim()[0] == 0
+    texts = " ".join(t.get_text() for t in fig.texts + bars.texts)
+    assert "replications" not in texts and "e-" not in texts  # exact figures; no scientific notation on a slide
+    assert "1 in 10¹⁸" in texts  # consensus among 60: 2^-60
+    assert len(heat.get_xticklabels()) == 8
+    _fits(fig, heat)
+
+
+def test_blockers_chart_names_how_many_object_and_who(kp):
+    results, tables = kp
+    by_bloc = tables["blockers_by_bloc.csv"]
+    fig = blockers_chart(results, by_bloc)
+    ax = fig.axes[0]
+    _fits(fig, ax)
+    first = by_bloc[by_bloc.rule == "consensus"].iloc[0]
+    cell = ax.texts[0].get_text().splitlines()  # the top-ranked bloc under the first rule
+    assert cell == [f"{first.members_objecting:.1f} of {first.members}", first.top_actor, f"{first.top_objection_rate:.0%}"]
+    assert ax.get_yticklabels()[0].get_text() == f"{first.bloc} ({first.members})"
+
+
+def test_probabilities_a_slide_can_say():
+    assert [chance(p) for p in (0.448711, 0.006745, 6.73e-5, 2.0**-60, 3.13e-14, 0)] == [
+        "44.9%", "0.674%", "0.0067%", "1 in 10¹⁸", "1 in 3×10¹³", "0"]
+
+
+def test_charts_in_two_processes_are_the_charts_in_one(withdrawn, tmp_path):
+    tables = withdrawn.tables()
+    one = write_all(withdrawn, tables, tmp_path / "one")
+    two = write_all(withdrawn, tables, tmp_path / "two", jobs=2)
+    assert [p.name for p in one] == [p.name for p in two] and all(p.stat().st_size > 1000 for p in two)
 
 
 def test_no_charts_flag_and_redrawing_charts_later(tmp_path, toy_yaml):

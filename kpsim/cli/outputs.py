@@ -1,0 +1,57 @@
+"""Commands that turn a results folder into what a plenary sees: the brief (`kpsim report`) and the deck (`kpsim slides`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kpsim.cli.common import handle_input_errors
+
+RESULTS_DIR = click.Path(path_type=Path)
+
+# checked by kpsim.output.i18n.language (an unknown code: exit 2, naming those allowed); not a click.Choice, so that
+# `kpsim --help` does not import the output package
+LANG = click.option("--lang", default="en", show_default=True, metavar="CODE",
+                    help="Language of every text, label and number format: en (English) or fr (French, files named *.fr.*).")
+
+
+@click.command()
+@click.argument("folder", type=RESULTS_DIR)
+@LANG
+@handle_input_errors
+def report(folder, lang):
+    """Write the brief for a plenary from results FOLDER alone: FOLDER/brief.html, brief.pdf (one A4 page) and brief.md.
+
+    With --lang fr: brief.fr.html, brief.fr.pdf and brief.fr.md, beside the English ones. The charts the
+    Markdown shows are written as FOLDER/charts/brief_*.png.
+    """
+    from kpsim.analysis.results import Results
+    from kpsim.output.i18n import language
+    from kpsim.output.report import write_brief
+
+    language(lang)  # a bad code stops here, before anything is read
+    brief, paths = write_brief(Results.read(folder), folder, lang)
+    click.echo(brief.headline)
+    click.echo("brief: " + ", ".join(str(p) for p in paths))
+
+
+@click.command()
+@click.argument("folder", type=RESULTS_DIR)
+@LANG
+@handle_input_errors
+def slides(folder, lang):
+    """Write a 16:9 deck of six slides from results FOLDER alone: FOLDER/slides.pptx (slides.fr.pptx with --lang fr).
+
+    Headline; adopted, withdrawn or still deadlocked by rule; years to adoption; who blocks; what would
+    change the result; sources. Each slide's chart is also saved as FOLDER/charts/slide_<n>_<name>.png.
+    """
+    from kpsim.analysis.results import Results
+    from kpsim.output.i18n import language
+    from kpsim.output.report import build
+    from kpsim.output.slides import write_slides
+
+    language(lang)
+    results = Results.read(folder)
+    paths = write_slides(results, build(results, lang), folder)
+    click.echo("slides: " + ", ".join(str(p) for p in paths))
