@@ -62,7 +62,8 @@ def summarise(runs: pd.DataFrame, horizon: int, meetings_per_year: float) -> pd.
         km = kaplan_meier(g["meetings"].to_numpy(), g["censored"].to_numpy())
         med = median_deadlock(km)
         within = mean_window(km, horizon)
-        rmst, se = restricted_mean(km, within), restricted_mean_se(km, within)
+        # withdrawn before any meeting was held (an event at meeting 1): nothing observed, no mean to give
+        rmst, se = (restricted_mean(km, within), restricted_mean_se(km, within)) if within > 0 else (math.nan, math.nan)
         at_horizon = int(((~adopted) & ~withdrawn).sum())
         share = g["surviving_share"].to_numpy()[adopted]
         s_mean = share.mean() if share.size else math.nan
@@ -126,6 +127,8 @@ def format_ci(v, lo, hi, fmt="{:.2f}", nr="not reached") -> str:
 def _window(row, horizon: int, per_year: float = 1.0) -> str:
     """" (≤16)" after a mean whose curve stopped at a withdrawal before the horizon; "" otherwise."""
     within = getattr(row, "mean_within", horizon)
+    if within == 0:
+        return " (withdrawn before the first meeting)"
     return f" (≤{within / per_year:g})" if within < horizon else ""
 
 
