@@ -72,7 +72,7 @@ class Results:
         """Every analysis table of the outputs registry, by file name (blockers by bloc, log-rank, power, thresholds)."""
         return build_tables(self)
 
-    def write(self, folder: str | Path, force: bool = False, charts: bool = True) -> list[Path]:
+    def write(self, folder: str | Path, force: bool = False, charts: bool = True, jobs: int = 1, progress: bool = False) -> list[Path]:
         """Write the results folder whole or not at all; returns the analysis tables and charts written.
 
         Charts are those registered by kpsim.output (`import kpsim` registers them
@@ -94,7 +94,7 @@ class Results:
                     write_table(table, tmp / name)
                     written.append(tmp / name)
             if charts:
-                written += write_charts(self, tables, tmp / "charts")
+                written += write_charts(self, tables, tmp / "charts", jobs=jobs, progress=progress)
             write_meta(tmp / "meta.json", self.meta)
         return [folder / p.relative_to(tmp) for p in written]
 

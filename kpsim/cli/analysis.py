@@ -166,12 +166,12 @@ def charts(folder, jobs, quiet):
     """Redraw the charts of results FOLDER into FOLDER/charts/ (PNG, SVG, PDF)."""
     from kpsim.analysis.results import Results
     from kpsim.atomic import atomic_dir
-    from kpsim.output.charts import write_all
+    from kpsim.analysis.outputs import write_charts
 
     results = Results.read(folder)
     tables = results.tables()
     with atomic_dir(folder / "charts", force=True, ours=None) as tmp:
-        paths = write_all(results, tables, tmp, jobs=jobs, progress=not quiet)
+        paths = write_charts(results, tables, tmp, jobs=jobs, progress=not quiet)
     click.echo(f"{len(paths)} files in {folder / 'charts'}/")
 
 

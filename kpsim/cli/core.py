@@ -65,7 +65,7 @@ def uncertainty_options(fn):
 
 def execute(file: Path, rules, reps, seed, jobs, out, force, quiet, charts=True, adapt=None, uncertainty="montecarlo", draws=None, posterior=None):
     """Compare, write the results folder, print the table; `adapt` rewrites the scenario first (e.g. a threshold sweep)."""
-    from kpsim.run.pool import warm_up
+    from kpsim.run.pool import default_jobs, warm_up
 
     warm_up(jobs, "kpsim.run.runner")  # the worker server imports kpsim while this process does
     import kpsim.output  # noqa: F401  (registers the charts)
@@ -87,7 +87,7 @@ def execute(file: Path, rules, reps, seed, jobs, out, force, quiet, charts=True,
         check_free(out, force)  # before the run, not after it
         results = compare(scenario, rules, jobs=jobs, progress=not quiet, command=typed_command(), source=str(file),
                           uncertainty=uncertainty, draws=draws, posterior=posterior)
-        written = results.write(out, force=force, charts=charts)
+        written = results.write(out, force=force, charts=charts, jobs=jobs or default_jobs(), progress=not quiet)
     cal = scenario.calendar
     click.echo(
         f"{scenario.name}: {scenario.replications:,} replications per rule, horizon {cal.horizon} meetings "

@@ -13,7 +13,6 @@ segment in the bars) and says so in a legend.
 from __future__ import annotations
 
 import math
-from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
@@ -401,35 +400,6 @@ def threshold_chart(results: Results, table: pd.DataFrame) -> Figure:
 
 
 # ------------------------------------------------------------------ writing them all
-
-
-def write_all(results, tables, folder: Path, jobs: int = 1, progress: bool = False) -> list[Path]:
-    """Every registered chart into `folder`, with a progress bar; with `jobs` > 1, in that many processes, this one included.
-
-    Charts cost 0.5–1.5 s each (three formats) and do not depend on each
-    other: the last ones go to worker processes (kpsim.run.pool) while this
-    process draws the first. The files are the same either way.
-    """
-    from tqdm.auto import tqdm
-
-    names = list(outputs.CHARTS)
-    away = names[len(names) - len(names) * (jobs - 1) // jobs:] if jobs > 1 else []
-    done: dict[str, list[Path]] = {}
-    with tqdm(total=len(names), unit="chart", desc="charts", disable=not progress, leave=False) as bar, ExitStack() as stack:
-        futures = {}
-        if away:
-            from kpsim.run.pool import process_pool
-
-            pool = stack.enter_context(process_pool(min(jobs - 1, len(away)), preload="kpsim.output.charts"))
-            futures = {pool.submit(outputs.CHARTS[n], results, tables, folder): n for n in away}
-        for n in (n for n in names if n not in away):
-            bar.set_postfix_str(n)
-            done[n] = outputs.CHARTS[n](results, tables, folder)
-            bar.update()
-        for future, n in futures.items():
-            done[n] = future.result()
-            bar.update()
-    return [p for n in names for p in done[n]]
 
 
 # ------------------------------------------------------------------ the registry's entries

@@ -10,8 +10,16 @@ from matplotlib.colors import to_rgba
 from matplotlib.image import imread
 
 from kpsim import __version__
+from kpsim.analysis.outputs import write_charts
 from kpsim.cli import main
-from kpsim.output.charts import TALL, blockers_chart, chance, deadlock_chart, power_chart, survival_chart, write_all
+from kpsim.output.charts import (
+    TALL,
+    blockers_chart,
+    chance,
+    deadlock_chart,
+    power_chart,
+    survival_chart,
+)
 from kpsim.output.style import DPI, OKABE_ITO, SLIDE, WITHDRAWN, rule_styles
 from kpsim.scenario.load import load_scenario
 from tests.toys import TOY_PROPOSAL, TOY_SOURCES
@@ -205,8 +213,8 @@ def test_probabilities_a_slide_can_say():
 
 def test_charts_in_two_processes_are_the_charts_in_one(withdrawn, tmp_path):
     tables = withdrawn.tables()
-    one = write_all(withdrawn, tables, tmp_path / "one")
-    two = write_all(withdrawn, tables, tmp_path / "two", jobs=2)
+    one = write_charts(withdrawn, tables, tmp_path / "one")
+    two = write_charts(withdrawn, tables, tmp_path / "two", jobs=2)
     assert [p.name for p in one] == [p.name for p in two] and all(p.stat().st_size > 1000 for p in two)
 
 
