@@ -124,8 +124,9 @@ def years_panel(ax, results, brief, rules: list[str] | None = None) -> None:
 
 
 def blockers_panel(ax, results, brief, rules: list[str] | None = None) -> None:
-    """Per bloc (the seven that object most), the share of failed meetings at which its average member objected, under the
-    baseline and the headline's last alternative; where one member's objection alone sank the text at 1% or more, that too."""
+    """Per bloc (the seven with most members objecting), how many of its members object at a failed meeting, on average,
+    under the baseline and the headline's last alternative, and which member objects most (a bloc where two members
+    always object is not hidden behind a low average rate)."""
     lang, styles = brief.lang, rule_styles(results.rules)
     b = blockers_by_bloc(results.blockers, results.scenario)
     failed = b.groupby("rule", sort=False)["failed_decisions"].max()
@@ -135,22 +136,23 @@ def blockers_panel(ax, results, brief, rules: list[str] | None = None) -> None:
         ax.text(0.5, 0.5, _wrap(lang._("Nobody blocked: every decision passed at its first meeting."), 40), ha="center", va="center", color=MUTED)
         return
     table = lambda col: b[b["rule"].isin(rules)].pivot_table(index="bloc", columns="rule", values=col, sort=False).reindex(columns=rules)  # noqa: E731
-    rate, pivotal = table("objection_rate"), table("pivotal_rate")
-    order = rate.max(axis=1).sort_values(ascending=False, kind="stable").index[:7]
+    members, top_rate = table("members_objecting"), table("top_objection_rate")
+    top = b[b["rule"].isin(rules)].pivot(index="bloc", columns="rule", values="top_actor").reindex(columns=rules)
+    order = members.max(axis=1).sort_values(ascending=False, kind="stable").index[:7]
     h = 0.8 / len(rules)
     for k, r in enumerate(rules):
         y = np.arange(len(order)) - 0.4 + h * (k + 0.5)
-        v = rate.loc[order, r].fillna(0).to_numpy()
+        v = members.loc[order, r].fillna(0).to_numpy()
         ax.barh(y, v, height=h * 0.9, color=styles[r]["color"], label=brief.outcomes[r].label)
-        for yi, vi, p in zip(y, v, pivotal.loc[order, r].fillna(0)):
-            note = lang.pct(vi) + (" · " + lang._("alone decisive {share}", share=lang.pct(p)) if p >= 0.01 else "")
+        for yi, vi, who, rate in zip(y, v, top.loc[order, r], top_rate.loc[order, r].fillna(0)):
+            note = lang.num(vi) + ("" if not isinstance(who, str) or not who or rate < 0.01 else
+                                   " · " + lang._("most: {actor} {rate}", actor=who, rate=lang.pct(rate)))
             ax.annotate(note, (vi, yi), xytext=(4, 0), textcoords="offset points", va="center", fontsize="x-small", color=INK)
     ax.set_yticks(range(len(order)), [_wrap(bloc_name(lang, x), 22) for x in order])
     ax.set_ylim(len(order) - 0.5, -0.5)
-    ax.set_xlim(0, max(0.05, float(np.nanmax(rate.to_numpy()))) * 1.45)
-    percent_axis(ax, "x")
+    ax.set_xlim(0, max(0.5, float(np.nanmax(members.to_numpy()))) * 1.6)
     ax.grid(axis="y", visible=False)
-    ax.set_xlabel(_wrap(lang._("Share of failed meetings at which the average member objected"), 46))
+    ax.set_xlabel(_wrap(lang._("Members objecting at a failed meeting (average), and the member who objects most"), 46))
     ax.legend(loc="lower right", fontsize="x-small")
 
 
