@@ -23,7 +23,7 @@ def main():
 
 
 # one line per command module
-for command in (core.validate, core.run_cmd, core.compare, calibrate.calibrate, calibrate.score, table.table, analysis.power, analysis.winset, analysis.threshold, analysis.charts, analysis.blockers, outputs.report, outputs.slides, sweep.sweep_cmd, sweep.sensitivity_cmd, app.app, mechanisms.mechanisms):
+for command in (core.validate, core.run_cmd, core.compare, calibrate.calibrate, calibrate.score, table.table, analysis.power, analysis.winset, analysis.threshold, analysis.charts, analysis.blockers, outputs.report, outputs.slides, sweep.sweep_cmd, sweep.sensitivity_cmd, sweep.robustness_cmd, app.app, mechanisms.mechanisms):
     main.add_command(command)
 
 
