@@ -14,13 +14,16 @@ RESULTS_DIR = click.Path(path_type=Path)
 # `kpsim --help` does not import the output package
 LANG = click.option("--lang", default="en", show_default=True, metavar="CODE",
                     help="Language of every text, label and number format: en (English) or fr (French, files named *.fr.*).")
+ROBUSTNESS = click.option("--robustness", type=click.Path(file_okay=False, path_type=Path),
+                          help="A folder written by `kpsim robustness` on the same scenario: its swings say what would change the result.")
 
 
 @click.command()
 @click.argument("folder", type=RESULTS_DIR)
 @LANG
+@ROBUSTNESS
 @handle_input_errors
-def report(folder, lang):
+def report(folder, lang, robustness):
     """Write the brief for a plenary from results FOLDER alone: FOLDER/brief.html, brief.pdf (one A4 page) and brief.md.
 
     With --lang fr: brief.fr.html, brief.fr.pdf and brief.fr.md, beside the English ones. The charts the
@@ -31,7 +34,7 @@ def report(folder, lang):
     from kpsim.output.report import write_brief
 
     language(lang)  # a bad code stops here, before anything is read
-    brief, paths = write_brief(Results.read(folder), folder, lang)
+    brief, paths = write_brief(Results.read(folder), folder, lang, robustness)
     click.echo(brief.headline)
     click.echo("brief: " + ", ".join(str(p) for p in paths))
 
@@ -39,8 +42,9 @@ def report(folder, lang):
 @click.command()
 @click.argument("folder", type=RESULTS_DIR)
 @LANG
+@ROBUSTNESS
 @handle_input_errors
-def slides(folder, lang):
+def slides(folder, lang, robustness):
     """Write a 16:9 deck of six slides from results FOLDER alone: FOLDER/slides.pptx (slides.fr.pptx with --lang fr).
 
     Headline; adopted, withdrawn or still deadlocked by rule; years to adoption; who blocks; what would
@@ -53,5 +57,5 @@ def slides(folder, lang):
 
     language(lang)
     results = Results.read(folder)
-    paths = write_slides(results, build(results, lang), folder)
+    paths = write_slides(results, build(results, lang, robustness), folder)
     click.echo("slides: " + ", ".join(str(p) for p in paths))

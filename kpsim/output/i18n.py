@@ -412,3 +412,36 @@ def sources(results) -> list[Source]:
 
 def source_line(s: Source, lang: Lang) -> str:
     return s.publisher + (" (" + lang.ngettext("{n} page", "{n} pages", len(s.urls)) + ")" if len(s.urls) > 1 else "")
+
+
+def robustness_lines(folder: Path | None, labels: dict[str, str], rules: list[str], lang: Lang) -> list[str]:
+    """What would change the result, per rule of `rules`, from a folder written by `kpsim robustness` (its robustness.csv)."""
+    if folder is None:
+        return []
+    import pandas as pd
+
+    path = Path(folder) / "robustness.csv"
+    if not path.is_file():
+        raise InputError(f"{folder}: no robustness.csv — give a folder written by `kpsim robustness`")
+    table = pd.read_csv(path)
+    missing = {"rule", "swing", "low_value", "high_value", "adopted_base", "adopted_low", "adopted_high", "flips"} - set(table)
+    if missing:
+        raise InputError(f"{path}:1: not a robustness table (missing {', '.join(sorted(missing))})")
+    out = []
+    for rule in rules:
+        g = table[table["rule"] == rule]
+        if g.empty:
+            continue
+        top = g.iloc[0]
+        values = {"rule": labels.get(rule, rule), "n": int(g["flips"].sum()), "m": len(g), "swing": top["swing"],
+                  "low": lang.num(top["low_value"], 2), "high": lang.num(top["high_value"], 2),
+                  "a_low": lang.pct(top["adopted_low"]), "a_high": lang.pct(top["adopted_high"])}
+        if max(abs(top["adopted_low"] - top["adopted_base"]), abs(top["adopted_high"] - top["adopted_base"])) < 0.01:
+            out.append(lang._("What would change it under {rule}: none of {m} one-at-a-time swings moves the share adopted by a point.", **values))
+        elif values["n"]:
+            out.append(lang._("What would change it under {rule}: {n} of {m} one-at-a-time swings flip the verdict; the largest, {swing}: "
+                              "{low} gives {a_low} adopted, {high} gives {a_high}.", **values))
+        else:
+            out.append(lang._("What would change it under {rule}: none of {m} one-at-a-time swings flips the verdict; the largest move, "
+                              "{swing}: {low} gives {a_low} adopted, {high} gives {a_high}.", **values))
+    return out

@@ -39,6 +39,7 @@ from kpsim.output.i18n import (
     assumptions,
     bloc_name,
     language,
+    robustness_lines,
     rules_compared,
     source_line,
     sources,
@@ -231,6 +232,7 @@ class Brief:
     lead: list[str]  # the headline's rules: baseline, best alternative, simplest alternative
     withdrawals: list[str]
     structure: list[str]
+    changes: list[str]  # what would change the result (from a `kpsim robustness` folder, when given)
     blocker: list[str]
     uncertainty: str
     table: pd.DataFrame
@@ -242,7 +244,7 @@ class Brief:
     @property
     def points(self) -> list[str]:
         """What the headline cannot say: withdrawals, structural results, who blocks, what the intervals cover."""
-        return [*self.withdrawals, *self.structure, *self.blocker, self.uncertainty]
+        return [*self.withdrawals, *self.structure, *self.changes, *self.blocker, self.uncertainty]
 
     def prose(self) -> list[str]:
         """Every sentence a reader reads (the table's identifier column and the footer's command line excepted)."""
@@ -256,9 +258,10 @@ def footer(results: Results, lang: Lang) -> str:
     return lang._("run {run} · kpsim {version} · rebuilt from the results folder · {command}", **values)
 
 
-def build(results: Results, lang: Lang | str = "en") -> Brief:
+def build(results: Results, lang: Lang | str = "en", robustness: Path | None = None) -> Brief:
     lang = language(lang) if isinstance(lang, str) else lang
     sc, o = results.scenario, outcomes(results, lang)
+    lead = headline_rules(results)
     titled = sc.proposal.title != "proposal"
     return Brief(
         lang=lang,
@@ -266,9 +269,10 @@ def build(results: Results, lang: Lang | str = "en") -> Brief:
         subtitle=sc.description if titled else "",
         headline=headline(results, lang),
         outcomes=o,
-        lead=headline_rules(results),
+        lead=lead,
         withdrawals=withdrawals(o, lang),
         structure=structure(results, o, lang),
+        changes=robustness_lines(robustness, {r: x.label for r, x in o.items()}, lead, lang),
         blocker=top_blocker(results, o, lang),
         uncertainty=uncertainty(results, lang),
         table=summary_rows(results, lang),
@@ -464,10 +468,10 @@ def compose_pdf(brief: Brief, results: Results) -> Figure:
 BRIEF_CHARTS = ("years", "blockers", "survival")
 
 
-def write_brief(results: Results, folder: Path, lang: Lang | str = "en") -> tuple[Brief, list[Path]]:
+def write_brief(results: Results, folder: Path, lang: Lang | str = "en", robustness: Path | None = None) -> tuple[Brief, list[Path]]:
     """brief.html, brief.pdf and brief.md (brief.fr.* in French) into `folder`, with their charts as charts/brief_*.png;
-    each file written whole or not at all."""
-    brief = build(results, lang)
+    each file written whole or not at all. `robustness`: a `kpsim robustness` folder, for "what would change it"."""
+    brief = build(results, lang, robustness)
     folder, sfx = Path(folder), suffix(brief.lang.code)
     figs = {k: chart_figure(CHARTS[k], results, brief, size=(7.4, 3.3 if k == "survival" else 3.6), scale=0.62) for k in BRIEF_CHARTS}
     with house_style():

@@ -267,8 +267,10 @@ def _picture(slide, png: bytes, left: float, top: float, width: float) -> None:
     slide.shapes.add_picture(io.BytesIO(png), Inches(left), Inches(top), width=Inches(width))
 
 
-def robustness_note(folder: Path, lang) -> str:
-    """What the results folder says about robustness, and nothing it does not."""
+def robustness_note(folder: Path, lang, brief=None) -> str:
+    """What the results folder (or the robustness folder given to the brief) says about robustness, and nothing it does not."""
+    if brief is not None and brief.changes:
+        return " ".join(brief.changes)
     found = sorted(p.name for p in Path(folder).glob("robustness*") if p.is_file())
     if found:
         return lang._("Robustness results in this folder: {files}.", files=", ".join(found))
@@ -307,7 +309,7 @@ def deck(results, brief, folder: Path) -> tuple[Presentation, dict[str, bytes]]:
     _text(s, (9.6, 1.6, 3.4, 5.4), brief.blocker or [lang._("Nobody blocked.")], size=SMALL)
 
     s = _slide(prs, lang._("What would change the result?"))
-    _text(s, (0.5, 1.5, 12.3, 5.6), [robustness_note(folder, lang), *brief.structure], bullet=True)
+    _text(s, (0.5, 1.5, 12.3, 5.6), [*(brief.changes or [robustness_note(folder, lang)]), *brief.structure], bullet=True)
 
     s = _slide(prs, lang._("Sources"))
     items = [f"{k}. {source_line(x, lang)}" for k, x in enumerate(brief.sources, 1)] or [lang._("none listed: see scenario.yaml")]

@@ -47,3 +47,22 @@ def test_robustness_input_errors(tmp_path, toy_yaml):
     p = planted(tmp_path, toy_yaml)
     res = CliRunner().invoke(main, ["robustness", str(p), "--rule", "nope", "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "no rule named 'nope'" in res.output
+
+
+def test_the_brief_and_the_slides_say_what_would_change_the_result(tmp_path, toy_yaml):
+    p = planted(tmp_path, toy_yaml)
+    rob, res_dir = tmp_path / "rob", tmp_path / "res"
+    assert CliRunner().invoke(main, ["robustness", str(p), "--reps", "20", "--jobs", "1", "-q", "--out", str(rob)]).exit_code == 0
+    assert CliRunner().invoke(main, ["compare", str(p), "--reps", "20", "--jobs", "1", "-q", "--no-charts", "--out", str(res_dir)]).exit_code == 0
+    res = CliRunner().invoke(main, ["report", str(res_dir), "--robustness", str(rob)])
+    assert res.exit_code == 0, res.output
+    md = (res_dir / "brief.md").read_text()
+    assert "What would change it under Consensus: 1 of 2 one-at-a-time swings flip the verdict; the largest, actors.blocker.position: " in md
+    res = CliRunner().invoke(main, ["slides", str(res_dir), "--robustness", str(rob), "--lang", "fr"])
+    assert res.exit_code == 0, res.output
+    from pptx import Presentation
+
+    text = " ".join(sh.text_frame.text for s in Presentation(res_dir / "slides.fr.pptx").slides for sh in s.shapes if sh.has_text_frame)
+    assert "Ce qui changerait le résultat sous Consensus : 1 des 2 variations une à une renversent le verdict" in text
+    res = CliRunner().invoke(main, ["report", str(res_dir), "--robustness", str(tmp_path)])
+    assert res.exit_code == 2 and "no robustness.csv" in res.output
