@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from kpsim.cli.common import handle_input_errors, run_options
+from kpsim.cli.core import uncertainty_options
 from kpsim.errors import InputError
 
 RESULTS_DIR = click.Path(path_type=Path)
@@ -221,8 +222,9 @@ def _thresholds(text: str | None):
 @click.option("--q", "qs", help="Thresholds to sweep, comma-separated (default 3/5,2/3,3/4,4/5,9/10,1); simple majority is always included.")
 @run_options
 @click.option("--no-charts", is_flag=True, help="Write the tables only, no charts/ folder.")
+@uncertainty_options
 @handle_input_errors
-def threshold(file, qs, reps, seed, jobs, out, force, quiet, no_charts):
+def threshold(file, qs, reps, seed, jobs, out, force, quiet, no_charts, uncertainty, draws, posterior):
     """The cost of deciding: sweep the majority needed, from simple majority to unanimity.
 
     Runs scenario FILE with its rules replaced by simple majority and a
@@ -236,7 +238,8 @@ def threshold(file, qs, reps, seed, jobs, out, force, quiet, no_charts):
     from kpsim.analysis.thresholds import threshold_scenario, threshold_table
     from kpsim.cli.core import execute
 
-    results, _ = execute(file, None, reps, seed, jobs, out, force, quiet, charts=not no_charts, adapt=partial(threshold_scenario, qs=_thresholds(qs)))
+    results, _ = execute(file, None, reps, seed, jobs, out, force, quiet, charts=not no_charts, adapt=partial(threshold_scenario, qs=_thresholds(qs)),
+                         uncertainty=uncertainty, draws=draws, posterior=posterior)
     rows = [("threshold", "median deadlock (meetings)", "text surviving", "participants outvoted")]
     horizon = results.scenario.calendar.horizon
     for r in threshold_table(results).itertuples(index=False):

@@ -79,3 +79,17 @@ def test_cli_parameters_mode_and_its_errors(toy, tmp_path, root):
     res = CliRunner().invoke(main, ["compare", str(root / "scenarios/null_model.yaml"), "--uncertainty", "parameters", "--posterior",
                                     str(toy.parent / "posterior.csv"), "--out", str(tmp_path / "q")])
     assert res.exit_code == 2 and "null model" in res.output
+
+
+def test_threshold_takes_parameter_uncertainty_too(toy, tmp_path):
+    import json
+
+    rows = [{**{k: (lo + hi) / 2 for k, (lo, hi) in BOX.items()}, "noise": x, "weight": 1.0} for x in (0.1, 0.9)]
+    post = _posterior(tmp_path / "p.csv", rows)
+    out = tmp_path / "thr"
+    res = CliRunner().invoke(main, ["threshold", str(toy), "--uncertainty", "parameters", "--posterior", str(post), "--draws", "4",
+                                    "--jobs", "1", "-q", "--no-charts", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["uncertainty"] == "parameters" and meta["draws"] == 4
+    assert "intervals in brackets: 95% range over 4 posterior draws" in res.output
