@@ -116,10 +116,7 @@ def _clean_leftovers(parent: Path, own: Path) -> None:
     for name, paths in leftovers.items():
         folder = (parent / name).absolute()
         if folder == own:  # held by this process since a moment ago: what is there is an earlier run's
-            for p in paths:
-                if p.is_dir():
-                    shutil.rmtree(p, ignore_errors=True)
-                    print(f"note: removed {p}, left by an interrupted run", file=sys.stderr)
+            _remove(paths)
             continue
         if folder in _held:
             continue
@@ -127,12 +124,16 @@ def _clean_leftovers(parent: Path, own: Path) -> None:
         if fd is None:
             continue  # a run is writing it now
         try:
-            for p in paths:
-                if p.is_dir():
-                    shutil.rmtree(p, ignore_errors=True)
-                    print(f"note: removed {p}, left by an interrupted run", file=sys.stderr)
+            _remove(paths)
         finally:
             _release(folder, fd)
+
+
+def _remove(paths: list[Path]) -> None:
+    for p in paths:
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+            print(f"note: removed {p}, left by an interrupted run", file=sys.stderr)
 
 
 _LEFTOVER = re.compile(r"\.(.+)\.(?:partial|old)(?:-\d+)?|\.(.+)\.lock")

@@ -128,8 +128,7 @@ class Observer(Actor):
 
 def _persuade(model, pull, target) -> None:
     """Own views move a share `pull` of the way to their persuaded limit (see Observer.lobby)."""
-    s = model.coded_stubbornness
-    limit = s * model.coded_view + (1.0 - s) * target
+    limit = model.persuasion_anchor + model.openness * target
     model.prejudice = model.prejudice + pull * (limit - model.prejudice)
 
 

@@ -134,8 +134,9 @@ class PlenaryModel(mesa.Model):
         stub = held_view(np.array([e.stubbornness for e in entries[:p]]), dyn.stubbornness_scale)
         self.susceptibility = 1.0 - stub
         self.held = stub
-        self.coded_stubbornness = np.array([e.stubbornness for e in entries[:p]])
-        self.coded_view = x0[:, :p]  # the positions as coded (per replication with position noise)
+        # lobbying's limit is s·(coded view) + (1 − s)·lobby (Observer.lobby): its fixed part, once per parameter set
+        coded = np.array([e.stubbornness for e in entries[:p]])
+        self.persuasion_anchor, self.openness = coded * x0[:, :p], 1.0 - coded
         self.influence_matrix = _ally_matrix(entries[:p])
 
         strength = np.array([e.lobbying for e in entries[p:]])

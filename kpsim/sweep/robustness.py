@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kpsim.fields import PARTICIPANT
 from kpsim.scenario.prior import BOX
 from kpsim.scenario.schema import Scenario
 from kpsim.sweep.design import Design, design_from_rows
@@ -159,7 +158,3 @@ def tornado_chart(table: pd.DataFrame, rule: str, top: int, subtitle: str):
         ax.set_title(subtitle + " · dashed: baseline · dotted: the 50% verdict line · orange: flips it", loc="left", fontsize=11,
                      color=MUTED, fontweight="normal")
     return fig
-
-
-def named_participants(scenario: Scenario) -> int:
-    return sum(1 for a in scenario.actors if a.kind == PARTICIPANT and a.salience >= NAMED)

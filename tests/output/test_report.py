@@ -81,13 +81,18 @@ def compare_folder(tmp, toy_yaml, **toy) -> "Path":  # noqa: F821
     return out
 
 
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory, toy_yaml):
-    out = compare_folder(tmp_path_factory.mktemp("brief"), toy_yaml, **BRIEF_TOY)
+def written_by(command, tmp, toy_yaml):
+    """A results folder of the brief's toy, with `command` (report or slides) run on it in English and French."""
+    out = compare_folder(tmp, toy_yaml, **BRIEF_TOY)
     for lang in ("en", "fr"):
-        res = CliRunner().invoke(report, [str(out), "--lang", lang])
+        res = CliRunner().invoke(command, [str(out), "--lang", lang])
         assert res.exit_code == 0, res.output
     return out
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory, toy_yaml):
+    return written_by(report, tmp_path_factory.mktemp("brief"), toy_yaml)
 
 
 @pytest.fixture(scope="module")

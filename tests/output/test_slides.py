@@ -23,16 +23,12 @@ from kpsim.analysis.results import Results
 from kpsim.cli.outputs import slides
 from kpsim.output import i18n
 from kpsim.output.report import build
-from tests.output.test_report import BRIEF_TOY, IDENTIFIERS, compare_folder
+from tests.output.test_report import IDENTIFIERS, written_by
 
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory, toy_yaml):
-    out = compare_folder(tmp_path_factory.mktemp("slides"), toy_yaml, **BRIEF_TOY)
-    for lang in ("en", "fr"):
-        res = CliRunner().invoke(slides, [str(out), "--lang", lang])
-        assert res.exit_code == 0, res.output
-    return out
+    return written_by(slides, tmp_path_factory.mktemp("slides"), toy_yaml)
 
 
 def texts(slide) -> list[str]:
