@@ -140,6 +140,7 @@ _MESSAGES = {
     "string_type": "must be text",
     "dict_type": "must be a mapping of fields",
     "model_type": "must be a mapping of fields",
+    "model_attributes_type": "must be a mapping of fields (name: value), not a single value",
     "list_type": "must be a list",
     "missing": "is required",
 }
