@@ -20,6 +20,7 @@ from kpsim.analysis.uncertainty import (
     MODES,
     across_draws,
     drawn_scenarios,
+    interval_label,
     pooled_blockers,
     posterior_beside,
 )
@@ -42,7 +43,7 @@ def compare(
     progress: bool = False,
     command: str = "kpsim.compare",
     source: str | None = None,
-    uncertainty: str = "montecarlo",
+    uncertainty: str | None = None,
     draws: int | None = None,
     posterior: str | Path | None = None,
 ) -> Results:
@@ -50,9 +51,11 @@ def compare(
 
     `scenario` is a Scenario or a scenario file. Results do not depend on `jobs`
     (default: every core). `command` and `source` are recorded in meta.json.
-    `uncertainty="parameters"` spreads the replications over `draws` posterior draws
-    (default 50; `posterior`: a posterior.csv, default the one beside the scenario file)
-    and gives intervals across them (kpsim.analysis.uncertainty).
+    `uncertainty` (default: the scenario's own, `montecarlo` unless it says otherwise):
+    "parameters" spreads the replications over `draws` posterior draws (default 50;
+    `posterior`: a posterior.csv, default the one beside the scenario file), "full" draws
+    the codings written as ranges too; both give intervals across the draws
+    (kpsim.analysis.uncertainty).
     """
     started = time.time()
     if not isinstance(scenario, Scenario):
@@ -63,31 +66,37 @@ def compare(
     rules = list(rules) if rules else [r.label for r in scenario.rules]
     jobs = jobs or default_jobs()
     cal = scenario.calendar
+    uncertainty = uncertainty or scenario.uncertainty
     if uncertainty not in MODES:
         raise InputError(f"uncertainty = {uncertainty!r} — allowed: {', '.join(MODES)}")
     if uncertainty == "montecarlo":
         runs, blockers = run(scenario, rules, jobs=jobs, progress=progress)
-        summary = summarise(runs, cal.horizon, cal.meetings_per_year).assign(interval="montecarlo: 95% Monte-Carlo interval at the scenario's dynamics")
+        summary = summarise(runs, cal.horizon, cal.meetings_per_year).assign(interval=interval_label("montecarlo"))
         extra = {"uncertainty": "montecarlo"}
     else:
-        runs, blockers, summary, extra = _over_posterior(scenario, rules, jobs, progress, draws, posterior or posterior_beside(source))
+        runs, blockers, summary, extra = _over_draws(scenario, rules, jobs, progress, draws, posterior or posterior_beside(source), uncertainty)
     summary = label_summary(summary, scenario)
     meta = run_meta(scenario, rules, jobs, started, source, command) | extra
     return Results(scenario, runs, summary, blockers, meta)
 
 
-def _over_posterior(scenario: Scenario, rules, jobs, progress, draws, posterior):
-    """Every rule at each of `draws` posterior draws, N / D replications each, on consecutive replication numbers."""
-    if posterior is None:
+def _over_draws(scenario: Scenario, rules, jobs, progress, draws, posterior, mode):
+    """Every rule at each of `draws` draws (posterior, and codings under full), N / D replications each, on consecutive replication numbers."""
+    if mode == "full" and scenario.dynamics.mode != "agents":
+        posterior = None  # the null model has no dynamics to draw: codings only
+    if posterior is None and mode == "parameters":
         raise InputError(f"{scenario.name}: --uncertainty parameters needs a posterior (--posterior FILE; none beside the scenario file)")
+    if posterior is None and not scenario.codings:
+        raise InputError(f"{scenario.name}: --uncertainty full draws the posterior and the codings written as ranges; "
+                         "this scenario has neither (--posterior FILE, or write a coding as [low, high])")
     d = min(draws or DEFAULT_DRAWS, scenario.replications)
     n = scenario.replications // d
     cal = scenario.calendar
-    scenarios = drawn_scenarios(scenario, Path(posterior), d)
+    scenarios = drawn_scenarios(scenario, Path(posterior) if posterior else None, d, codings=mode == "full")
     pool = process_pool(jobs) if jobs > 1 else None
     parts, blockers, summaries = [], [], []
     try:
-        for k, sc in enumerate(tqdm(scenarios, desc=f"{scenario.name}: posterior draws", unit="draw", disable=not progress, leave=False)):
+        for k, sc in enumerate(tqdm(scenarios, desc=f"{scenario.name}: {mode} draws", unit="draw", disable=not progress, leave=False)):
             runs, blk = run(sc, rules, replications=n, jobs=jobs, executor=pool, progress=False, first=k * n)
             parts.append(runs.assign(draw=k))
             blockers.append(blk)
@@ -99,6 +108,7 @@ def _over_posterior(scenario: Scenario, rules, jobs, progress, draws, posterior)
     runs = pd.concat(parts, ignore_index=True)
     runs = runs.iloc[np.lexsort((runs["replication"].to_numpy(), runs["rule"].map(order).to_numpy()))].reset_index(drop=True)
     pooled = summarise(runs, cal.horizon, cal.meetings_per_year)
-    summary = across_draws(pooled, pd.concat(summaries, ignore_index=True), d)
-    extra = {"uncertainty": "parameters", "draws": d, "replications_per_draw": n, "posterior": str(posterior)}
+    summary = across_draws(pooled, pd.concat(summaries, ignore_index=True), interval_label(mode, d, posterior is not None))
+    extra = {"uncertainty": mode, "draws": d, "replications_per_draw": n, "posterior": str(posterior) if posterior else None,
+             "codings": len(scenario.codings) if mode == "full" else 0}
     return runs, pooled_blockers(blockers), summary, extra

@@ -1,26 +1,31 @@
-"""Parameter uncertainty: a comparison run over dynamics drawn from the calibration's posterior.
+"""Parameter and coding uncertainty: a comparison run over dynamics drawn from the calibration's posterior, and over codings drawn from their ranges.
 
-Under `montecarlo` an interval is the Monte-Carlo error of one parameter point.
-Under `parameters` the replications are spread over D posterior draws (drawn
-by weight, systematic resampling, from the scenario's seed); each draw runs
-N / D replications of every rule on the same streams (paired), and a
-figure's interval runs from the 2.5% quantile of the draws' lower bounds to
-the 97.5% quantile of their upper bounds: the spread across parameter
-values the record allows, widened by each draw's Monte-Carlo error. A binomial
-interval of the pooled replications would hide that spread.
+Under `montecarlo` an interval is the Monte-Carlo error of one parameter point and
+one coding (ranges at their nominal values). Under `parameters` the replications
+are spread over D posterior draws (drawn by weight, systematic resampling, from the
+scenario's seed); under `full` each draw also takes every coding written as a range
+from that range (kpsim.scenario.codings). Each draw runs N / D replications of
+every rule on the same streams (paired), and a figure's interval runs from the 2.5%
+quantile of the draws' lower bounds to the 97.5% quantile of their upper bounds:
+the spread across parameter values the record allows (and codings it does not rule
+out), widened by each draw's Monte-Carlo error. A binomial interval of the pooled
+replications would hide that spread.
 """
 
 from __future__ import annotations
 
+from math import floor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from kpsim.errors import InputError
+from kpsim.model.streams import Streams
+from kpsim.scenario.codings import WHOLE, with_values
 from kpsim.scenario.schema import Scenario
 
-MODES = ("montecarlo", "parameters")
+MODES = ("montecarlo", "parameters", "full")
 DEFAULT_DRAWS = 50
 POSTERIOR_FILE = "posterior.csv"
 
@@ -33,15 +38,52 @@ def posterior_beside(source: str | Path | None) -> Path | None:
     return p if p.is_file() else None
 
 
-def drawn_scenarios(scenario: Scenario, posterior: Path, draws: int) -> list[Scenario]:
-    """The scenario at `draws` parameter points resampled from the posterior by weight (seeded by the scenario's seed)."""
-    from kpsim.analysis.posterior import read_posterior
+def drawn_scenarios(scenario: Scenario, posterior: Path | None, draws: int, codings: bool = False) -> list[Scenario]:
+    """The scenario at `draws` parameter points resampled from the posterior by weight (seeded by the scenario's seed),
+    each with its codings drawn from their ranges if `codings` (draw k from the streams keyed by seed and k)."""
+    if posterior is None:
+        out = [scenario] * draws
+    else:
+        from kpsim.analysis.posterior import read_posterior
 
-    post = read_posterior(posterior)
-    if scenario.dynamics.mode != "agents":
-        raise InputError(f"{scenario.name}: --uncertainty parameters draws agent dynamics; this scenario runs the null model")
-    return [scenario.model_copy(update={"dynamics": scenario.dynamics.model_copy(update=p)})
-            for p in post.resample(draws, scenario.seed).to_dict("records")]
+        post = read_posterior(posterior)
+        if scenario.dynamics.mode != "agents":
+            raise InputError(f"{scenario.name}: --uncertainty parameters draws agent dynamics; this scenario runs the null model")
+        out = [scenario.model_copy(update={"dynamics": scenario.dynamics.model_copy(update=p)})
+               for p in post.resample(draws, scenario.seed).to_dict("records")]
+    return [with_codings_drawn(sc, k) for k, sc in enumerate(out)] if codings else out
+
+
+def coding_uniforms(seed: int, draw: int, names: list[str]) -> np.ndarray:
+    """One uniform per coding for draw `draw`: a pure function of (seed, draw, name), so any worker count gives the same codings."""
+    return Streams(seed, np.array([draw]), names).uniform(slice(None), meeting=-1)[0]  # meeting -1: a slot the model never reads
+
+
+def with_codings_drawn(scenario: Scenario, draw: int) -> Scenario:
+    """The scenario with every coded range set to one value drawn for `draw` (uniform; whole fields: a whole number)."""
+    if not scenario.codings:
+        return scenario
+    unique = list({c.name: c for c in scenario.codings}.values())
+    u = coding_uniforms(scenario.seed, draw, [c.name for c in unique])
+    values = {}
+    for c, x in zip(unique, u):
+        values[c] = floor(c.low + x * (c.high - c.low + 1)) if c.field in WHOLE else c.low + x * (c.high - c.low)
+    by_actor: dict[str | None, list] = {}
+    for c, v in values.items():
+        by_actor.setdefault(c.actor, []).append((c, v))
+    actors = [a.model_copy(update=with_values(a.model_dump(include={"weights"}), by_actor[a.id])) if a.id in by_actor else a for a in scenario.actors]
+    update = {"actors": actors}
+    if None in by_actor:
+        update["proposal"] = scenario.proposal.model_copy(update=with_values({}, by_actor[None]))
+    return scenario.model_copy(update=update)
+
+
+def interval_label(mode: str, draws: int = 0, posterior: bool = True) -> str:
+    """What a summary's intervals cover, in one line (the `interval` column, the console, the brief)."""
+    if mode == "montecarlo":
+        return "montecarlo: 95% Monte-Carlo interval at the scenario's dynamics and codings"
+    what = {"parameters": "posterior draws", "full": "draws of the parameters and codings" if posterior else "draws of the codings (no posterior: parameters fixed)"}[mode]
+    return f"{mode}: 95% range over {draws} {what}, each with its Monte-Carlo error"
 
 
 def interval_pairs(summary: pd.DataFrame) -> list[tuple[str, str]]:
@@ -49,7 +91,7 @@ def interval_pairs(summary: pd.DataFrame) -> list[tuple[str, str]]:
     return [(c, c[:-3] + "_hi") for c in summary.columns if c.endswith("_lo") and c[:-3] + "_hi" in summary.columns]
 
 
-def across_draws(pooled: pd.DataFrame, per_draw: pd.DataFrame, draws: int) -> pd.DataFrame:
+def across_draws(pooled: pd.DataFrame, per_draw: pd.DataFrame, label: str) -> pd.DataFrame:
     """The pooled summary with every interval replaced by the range across draws (see the module's docstring).
 
     `per_draw` holds one summary row per rule and draw. A bound that is NaN in a draw means a median
@@ -66,7 +108,7 @@ def across_draws(pooled: pd.DataFrame, per_draw: pd.DataFrame, draws: int) -> pd
                 lows, highs = lows[~np.isnan(lows)], highs[~np.isnan(highs)]
             out.loc[i, lo] = _quantile(lows, 0.025) if len(lows) else float("nan")
             out.loc[i, hi] = _quantile(highs, 0.975) if len(highs) else float("nan")
-    out["interval"] = f"parameters: 95% range over {draws} posterior draws, each with its Monte-Carlo error"
+    out["interval"] = label
     return out
 
 

@@ -52,18 +52,33 @@ def validate(files):
 def uncertainty_options(fn):
     """--uncertainty, --draws, --posterior: where a comparison's intervals come from."""
     opts = [
-        click.option("--uncertainty", type=click.Choice(["montecarlo", "parameters"]), default="montecarlo", show_default=True,
-                     help="montecarlo: intervals at the scenario's dynamics; parameters: dynamics drawn from the calibration's posterior, "
-                          "intervals across the draws."),
-        click.option("--draws", type=click.IntRange(min=2), help="With --uncertainty parameters: posterior draws (default 50); --reps is then the total, N / D per draw."),
-        click.option("--posterior", type=click.Path(dir_okay=False, path_type=Path), help="With --uncertainty parameters: the posterior file (default: posterior.csv beside FILE)."),
+        click.option("--uncertainty", type=click.Choice(["montecarlo", "parameters", "full"]),
+                     help="montecarlo: intervals at the scenario's dynamics and nominal codings; parameters: dynamics drawn from the "
+                          "calibration's posterior; full: the posterior and every coding written as a range. Intervals across the draws. "
+                          "Default: the scenario's `uncertainty:` (full for the bundled KP cases, else montecarlo)."),
+        click.option("--draws", type=click.IntRange(min=2), help="With parameters or full: the draws (default 50); --reps is then the total, N / D per draw."),
+        click.option("--posterior", type=click.Path(dir_okay=False, path_type=Path), help="With parameters or full: the posterior file (default: posterior.csv beside FILE)."),
     ]
     for opt in reversed(opts):
         fn = opt(fn)
     return fn
 
 
-def execute(file: Path, rules, reps, seed, jobs, out, force, quiet, charts=True, adapt=None, uncertainty="montecarlo", draws=None, posterior=None):
+def interval_line(meta: dict, scenario) -> str:
+    """What the bracketed intervals of the console table cover."""
+    from kpsim.scenario.codings import describe
+
+    mode, ranged = meta.get("uncertainty", "montecarlo"), describe(scenario)
+    if mode == "montecarlo":
+        tail = f"; {ranged}, run at their nominal values (--uncertainty full draws them)" if ranged else ""
+        return f"intervals in brackets: 95% Monte-Carlo intervals at the scenario's dynamics{tail} (parameter uncertainty: --uncertainty parameters or full)"
+    what = f"posterior draws (from {meta['posterior']})" if mode == "parameters" else (
+        f"draws of the posterior (from {meta['posterior']}) and of the codings ({ranged or 'none are ranges'})" if meta.get("posterior")
+        else f"draws of the codings ({ranged}; no posterior: parameters fixed)")
+    return f"intervals in brackets ({mode}): 95% range over {meta['draws']} {what}, {meta['replications_per_draw']:,} replications each, each widened by its Monte-Carlo error"
+
+
+def execute(file: Path, rules, reps, seed, jobs, out, force, quiet, charts=True, adapt=None, uncertainty=None, draws=None, posterior=None):
     """Compare, write the results folder, print the table; `adapt` rewrites the scenario first (e.g. a threshold sweep)."""
     from kpsim.run.pool import default_jobs, warm_up
 
@@ -94,11 +109,7 @@ def execute(file: Path, rules, reps, seed, jobs, out, force, quiet, charts=True,
         f"({cal.horizon / cal.meetings_per_year:g} years), seed {scenario.seed}"
     )
     meta = results.meta
-    if meta.get("uncertainty") == "parameters":
-        click.echo(f"intervals in brackets: 95% range over {meta['draws']} posterior draws ({meta['replications_per_draw']:,} replications each, "
-                   f"from {meta['posterior']}), each widened by its Monte-Carlo error")
-    else:
-        click.echo("intervals in brackets: 95% Monte-Carlo intervals at the scenario's dynamics (parameter uncertainty: --uncertainty parameters)")
+    click.echo(interval_line(meta, scenario))
     click.echo(format_summary(results.summary, cal.horizon))
     ties = format_ties([scenario.rule(r) for r in results.rules])
     if ties:

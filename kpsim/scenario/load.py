@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from kpsim.errors import InputError
 from kpsim.rules import RULES
+from kpsim.scenario.codings import problem as coding_problem
 from kpsim.scenario.schema import Scenario
 from kpsim.scenario.yamlsource import LDict, LList, line_of, load_located
 
@@ -222,6 +223,10 @@ def format_errors(exc: ValidationError, tree: LDict) -> list[str]:
             loc, err = loc + ("rule",), {**err, "input": err["ctx"]["tag"]}
         fname, line = line_of(tree, loc)
         field = _field(loc)
+        hint = coding_problem(loc, err.get("input"))
+        if hint:  # meant as a range or a coding level
+            out.append(f"{fname}:{line}: {field} {hint}")
+            continue
         value = ""
         if err["type"] not in ("missing", "unknown_field") and not isinstance(err.get("input"), dict | list):
             value = f" = {err['input']!r}"

@@ -17,6 +17,7 @@ from pydantic_core import PydanticCustomError
 from kpsim.errors import InputError
 from kpsim.fields import MAX_REPLICATIONS, MAX_SEED, OBSERVER_KINDS, PARTICIPANT, ActorKind, NonNeg, Strict, Unit
 from kpsim.rules import AnyRule, RuleParams
+from kpsim.scenario.codings import Coding, coding_issues, extract
 from kpsim.scenario.events import Event, event_issues
 from kpsim.scenario.sweepspec import Sweep
 
@@ -197,6 +198,15 @@ class Scenario(Strict):
     events: list[Event] = Field(default_factory=list)  # what happens to the process at a meeting or in a year
     record: Record | None = None
     sweep: Sweep | None = None  # what `kpsim sweep` and `kpsim sensitivity` vary
+    # fields written as ranges ([low, high] or a coding level) run at their nominal value; listed here (kpsim.scenario.codings)
+    codings: list[Coding] = Field(default_factory=list)
+    # which intervals a run shows unless --uncertainty says otherwise (kpsim.analysis.uncertainty)
+    uncertainty: Literal["montecarlo", "parameters", "full"] = "montecarlo"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ranges(cls, data):
+        return extract(data)
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -249,7 +259,7 @@ class Scenario(Strict):
             if r.label in labels[:i]:
                 out.append((("rules", i, "name"), f"= {r.label!r} — rule names must be unique (give each a distinct 'name')"))
             out += [(("rules", i, *path), message) for path, message in r.issues(kinds, known)]
-        return out + event_issues(self)
+        return out + event_issues(self) + coding_issues(self, ActorEntry, Proposal)
 
     def rule(self, label: str):
         for r in self.rules:

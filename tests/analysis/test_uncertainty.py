@@ -57,7 +57,7 @@ def test_across_draws_reads_not_reached_as_beyond_the_horizon():
                            "surviving_share": [0.5], "surviving_lo": [0.4], "surviving_hi": [0.6]})
     per = pd.DataFrame({"rule": ["r"] * 40, "median_lo": [3.0] * 39 + [np.nan], "median_hi": [7.0] * 38 + [np.nan] * 2,
                         "surviving_lo": [0.3] * 39 + [np.nan], "surviving_hi": [0.7] * 39 + [np.nan]})
-    out = across_draws(pooled, per, 40)
+    out = across_draws(pooled, per, "parameters: test")
     assert out.loc[0, "median_lo"] == 3.0 and np.isnan(out.loc[0, "median_hi"])  # 2 of 40 draws never reach it: beyond 97.5%
     assert out.loc[0, "surviving_lo"] == 0.3 and out.loc[0, "surviving_hi"] == 0.7  # a draw that adopted nothing has no text
 
@@ -69,7 +69,7 @@ def test_cli_parameters_mode_and_its_errors(toy, tmp_path, root):
     _posterior(toy.parent / "posterior.csv", rows)  # found beside the scenario file
     res = CliRunner().invoke(main, ["compare", str(toy), "--uncertainty", "parameters", "--draws", "4", "--jobs", "1", "--no-charts", "-q", "--out", str(tmp_path / "o")])
     assert res.exit_code == 0, res.output
-    assert "intervals in brackets: 95% range over 4 posterior draws (100 replications each" in res.output
+    assert "intervals in brackets (parameters): 95% range over 4 posterior draws" in res.output and "100 replications each" in res.output
     runs = pd.read_csv(tmp_path / "o" / "runs.csv")
     assert sorted(runs["draw"].unique()) == [0, 1, 2, 3]
     bad = tmp_path / "bad.csv"
@@ -92,4 +92,4 @@ def test_threshold_takes_parameter_uncertainty_too(toy, tmp_path):
     assert res.exit_code == 0, res.output
     meta = json.loads((out / "meta.json").read_text())
     assert meta["uncertainty"] == "parameters" and meta["draws"] == 4
-    assert "intervals in brackets: 95% range over 4 posterior draws" in res.output
+    assert "intervals in brackets (parameters): 95% range over 4 posterior draws" in res.output

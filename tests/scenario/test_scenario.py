@@ -61,7 +61,10 @@ def test_unknown_key_is_an_error_with_a_suggestion(tmp_path):
 
 def test_wrong_type(tmp_path):
     p = write(tmp_path, GOOD.replace("position: 0.6", "position: high"))
-    assert errors_of(p) == [f"{p}:6: actors[2].position = 'high' — must be a number"]
+    assert errors_of(p) == [f"{p}:6: actors[2].position = 'high' — not a coding level of position; allowed: a number, [low, high], "
+                            "or for, for_with_reservations, silent, against_with_reservations, against"]
+    p = write(tmp_path, GOOD.replace("position: 0.6", "capability: high"))
+    assert errors_of(p) == [f"{p}:6: actors[2].capability = 'high' — must be a number"]
 
 
 def test_missing_required_field(tmp_path):
@@ -212,7 +215,7 @@ def test_an_unknown_key_does_not_hide_the_other_errors(tmp_path):
     p = write(tmp_path, "seeed: 3\n" + GOOD.replace("salience: 0.5\n", "salience: 1.7\n").replace("q: 2/3}", "q: 2/3, qq: 1}"))
     assert errors_of(p) == [
         f"{p}:1: seeed — unknown field (did you mean 'seed'?) — allowed: name, description, sources, actors, proposal,"
-        " calendar, chair, dynamics, rules, replications, seed, events, record, sweep",
+        " calendar, chair, dynamics, rules, replications, seed, events, record, sweep, codings, uncertainty",
         f"{p}:8: actors[2].salience = 1.7 — must be between 0 and 1",
         f"{p}:13: rules[1].qq — unknown field (did you mean 'q'?) — allowed: name, rule, q, ties",
     ]
