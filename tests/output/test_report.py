@@ -414,3 +414,19 @@ def test_the_table_is_the_summary(results):
     table = build(results).table
     assert isinstance(table, pd.DataFrame) and len(table) == len(results.rules)
     assert re.fullmatch(r"[<>]?\d+(\.\d)?% \[[<>]?\d+(\.\d)?%, [<>]?\d+(\.\d)?%\]", table.loc[0, "Adopted within 5 years"])
+
+
+@pytest.mark.parametrize("meta,en_words", [
+    ({}, "Monte-Carlo intervals over"),
+    ({"uncertainty": "parameters", "draws": 50, "replications_per_draw": 40, "posterior": "p.csv"}, "over 50 draws of the model's parameters from"),
+    ({"uncertainty": "full", "draws": 50, "replications_per_draw": 40, "posterior": "p.csv"}, "and of the coded positions, saliences and red lines"),
+    ({"uncertainty": "full", "draws": 20, "replications_per_draw": 10, "posterior": None}, "parameters are held fixed"),
+])
+def test_the_brief_says_which_intervals_it_shows(results, meta, en_words):
+    from kpsim.output.report import uncertainty
+
+    shown = dataclasses.replace(results)  # a copy: the module's fixture stays as it was
+    shown.meta = {**results.meta, "uncertainty": "montecarlo", **meta}
+    en, fr = uncertainty(shown, language("en")), uncertainty(shown, language("fr"))
+    assert en_words in en
+    assert fr != en and "Les intervalles" in fr  # translated, not passed through
