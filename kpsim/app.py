@@ -86,6 +86,7 @@ class PlenaryView(PlenaryModel):
         # not `scenario`: mesa's Reset passes its own scenario object under that name
         base, source = (spec, source) if spec is not None else catalogue()[scenario_name]
         self.scenario_name, self.source, self.scenario_seed = scenario_name, source, base.seed
+        self.bundled = spec is None  # a bundled file: its folder may hold the calibration's posterior
         sc = base.model_copy(update={"seed": base.seed if seed is None else int(seed)})
         labels = [r.label for r in sc.rules]
         rule = rule or labels[0]
@@ -266,22 +267,34 @@ def PlenaryPanel(model: PlenaryModel):
 # ------------------------------------------------------------------ the comparison
 
 
-def comparison(spec: Scenario, reps: int | None = None) -> Results:
-    """Every rule of `spec` on the same random draws, as `kpsim compare` runs it: its rules, its seed, its replications unless `reps`.
+def comparison(spec: Scenario, reps: int | None = None, uncertainty: str | None = None, source: str | None = None) -> Results:
+    """Every rule of `spec` on the same random draws, as `kpsim compare` runs it: its rules, its seed, its replications unless `reps`,
+    its intervals unless `uncertainty` (a bundled file's `source`, relative to the repository, finds the posterior beside it).
 
     One process (results do not depend on the number of processes), so the
     server starts no workers of its own.
     """
-    results = compare(spec, reps=reps, jobs=1, command="kpsim app")
+    from kpsim.analysis.uncertainty import posterior_beside
+
+    posterior = posterior_beside(ROOT / source) if source else None
+    results = compare(spec, reps=reps, jobs=1, command="kpsim app", uncertainty=uncertainty, posterior=posterior, source=source)
     results.run_id = f"kpsim app, seed {results.scenario.seed}"
     return results
 
 
-def compare_command(model: PlenaryView, reps: int | None = None) -> str:
+def compare_command(model: PlenaryView, reps: int | None = None, uncertainty: str | None = None) -> str:
     """The command line that gives the same summary as the app's comparison."""
     extra = f" --seed {model.spec.seed}" if model.spec.seed != model.scenario_seed else ""
     extra += f" --reps {reps}" if reps and reps != model.spec.replications else ""
+    extra += f" --uncertainty {uncertainty}" if uncertainty and uncertainty != model.spec.uncertainty else ""
     return f"kpsim compare {model.source}{extra}"
+
+
+INTERVALS = {
+    "montecarlo": "Monte-Carlo error at the calibrated parameters and the nominal codings (the fastest)",
+    "parameters": "the range over 50 draws of the parameters from the calibration's posterior",
+    "full": "the range over 50 draws of the parameters and of every coding written as a range (how sure the result is)",
+}
 
 
 # (heading, figure, low, high, format, shown when there is no figure); {h} is the horizon
@@ -370,12 +383,14 @@ def Downloads(results: Results, chart: bytes):
 def ComparisonPanel(model: PlenaryView):
     """Runs on demand only, for the scenario and seed shown; the results of another choice are not shown."""
     reps, set_reps = solara.use_state(None)  # None: the scenario's
+    mode, set_mode = solara.use_state(None)  # None: the scenario's
     n = reps or model.spec.replications
-    key = (model.spec.model_dump_json(), n)
+    shown = mode or model.spec.uncertainty
+    key = (model.spec.model_dump_json(), n, shown)
 
     def run():
         try:
-            results = comparison(model.spec, reps)
+            results = comparison(model.spec, reps, shown, model.source if model.bundled else None)
             with house_style():
                 chart = png(survival_chart(results), dpi=DPI)
             return key, results, chart, []
@@ -388,9 +403,12 @@ def ComparisonPanel(model: PlenaryView):
     paragraph([
         (f"Every rule of <b>{e(model.spec.name)}</b> ({plural(rules, 'rule')}), {n:,} replications each, seed {model.spec.seed}, "
          "all on the same random draws: how long does the deadlock last?"),
-        f"The same numbers as <code>{e(compare_command(model, reps))}</code>.",
+        f"The same numbers as <code>{e(compare_command(model, reps, shown))}</code>.",
+        f"Intervals ({e(shown)}): {e(INTERVALS[shown])}.",
     ], "kpsim-comparison")
     with solara.Row():
+        solara.Select("Intervals", values=list(INTERVALS), value=shown,
+                      on_value=lambda v: set_mode(None if v == model.spec.uncertainty else v))
         solara.InputInt(f"Replications per rule (the scenario's: {model.spec.replications:,})", value=n,
                         on_value=lambda v: set_reps(None if not v or v == model.spec.replications else max(1, min(v, MAX_REPS))))
         solara.Button("Run comparison", color="primary", on_click=task, disabled=task.pending)

@@ -139,3 +139,17 @@ def test_the_brief_is_made_from_the_results_in_memory():
     files, errors = brief_files(comparison(PlenaryView("arctic_council").spec, reps=200))
     assert not errors and sorted(files) == ["brief.html", "brief.pdf"]
     assert files["brief.pdf"].startswith(b"%PDF") and b"arctic" in files["brief.html"].lower()
+
+
+def test_the_intervals_are_the_scenarios_own_unless_chosen(root, toy_scenario):
+    from kpsim.analysis.uncertainty import posterior_beside
+
+    kp = PlenaryView("kp_marange")
+    assert kp.spec.uncertainty == "full" and kp.bundled and posterior_beside(root / kp.source) == root / "scenarios/kp/posterior.csv"
+    assert compare_command(kp) == "kpsim compare scenarios/kp/marange.yaml"
+    assert compare_command(kp, uncertainty="montecarlo") == "kpsim compare scenarios/kp/marange.yaml --uncertainty montecarlo"
+    ranged = toy_scenario(changes={"a": {"position": [0.5, 1.0]}}, replications=80)
+    ours = comparison(ranged, uncertainty="full")
+    theirs = kpsim.compare(ranged, jobs=1, uncertainty="full")
+    pd.testing.assert_frame_equal(ours.summary, theirs.summary)
+    assert ours.meta["uncertainty"] == "full" and ours.summary["interval"].str.startswith("full: 95% range over 50 draws").all()
