@@ -43,6 +43,11 @@ def validate(files):
             start = sc.calendar.start_year
             members = sum(1 for a in sc.actors if a.kind == PARTICIPANT and (a.joined is None or a.joined <= start) and (a.left is None or start < a.left))
             click.echo(f"  membership by year: {members} of {n_part} participants are members at the start ({start:g})")
+        if sc.codings:
+            from kpsim.scenario.codings import describe
+
+            click.echo(f"  {describe(sc)}: nominal values under --uncertainty montecarlo and parameters, drawn under full"
+                       f" (this scenario's default: {sc.uncertainty})")
         for note in extension_notes(tree):
             click.echo(note)
     if errors:
