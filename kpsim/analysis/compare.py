@@ -19,13 +19,13 @@ from kpsim.analysis.uncertainty import (
     DEFAULT_DRAWS,
     MODES,
     across_draws,
+    check_mode,
     drawn_scenarios,
     interval_label,
     pooled_blockers,
     posterior_beside,
 )
 from kpsim.analysis.winset import label_summary
-from kpsim.errors import InputError
 from kpsim.run.pool import default_jobs, process_pool
 from kpsim.run.provenance import run_meta
 from kpsim.run.runner import run
@@ -68,7 +68,7 @@ def compare(
     cal = scenario.calendar
     uncertainty = uncertainty or scenario.uncertainty
     if uncertainty not in MODES:
-        raise InputError(f"uncertainty = {uncertainty!r} — allowed: {', '.join(MODES)}")
+        check_mode(scenario, uncertainty, None)  # says what is allowed
     if uncertainty == "montecarlo":
         runs, blockers = run(scenario, rules, jobs=jobs, progress=progress)
         summary = summarise(runs, cal.horizon, cal.meetings_per_year).assign(interval=interval_label("montecarlo"))
@@ -82,17 +82,11 @@ def compare(
 
 def _over_draws(scenario: Scenario, rules, jobs, progress, draws, posterior, mode):
     """Every rule at each of `draws` draws (posterior, and codings under full), N / D replications each, on consecutive replication numbers."""
-    if mode == "full" and scenario.dynamics.mode != "agents":
-        posterior = None  # the null model has no dynamics to draw: codings only
-    if posterior is None and mode == "parameters":
-        raise InputError(f"{scenario.name}: --uncertainty parameters needs a posterior (--posterior FILE; none beside the scenario file)")
-    if posterior is None and not scenario.codings:
-        raise InputError(f"{scenario.name}: --uncertainty full draws the posterior and the codings written as ranges; "
-                         "this scenario has neither (--posterior FILE, or write a coding as [low, high])")
+    posterior = check_mode(scenario, mode, posterior)
     d = min(draws or DEFAULT_DRAWS, scenario.replications)
     n = scenario.replications // d
     cal = scenario.calendar
-    scenarios = drawn_scenarios(scenario, Path(posterior) if posterior else None, d, codings=mode == "full")
+    scenarios = drawn_scenarios(scenario, posterior, d, codings=mode == "full")
     pool = process_pool(jobs) if jobs > 1 else None
     parts, blockers, summaries = [], [], []
     try:

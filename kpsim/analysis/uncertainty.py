@@ -41,17 +41,39 @@ def posterior_beside(source: str | Path | None) -> Path | None:
 def drawn_scenarios(scenario: Scenario, posterior: Path | None, draws: int, codings: bool = False) -> list[Scenario]:
     """The scenario at `draws` parameter points resampled from the posterior by weight (seeded by the scenario's seed),
     each with its codings drawn from their ranges if `codings` (draw k from the streams keyed by seed and k)."""
-    if posterior is None:
-        out = [scenario] * draws
-    else:
-        from kpsim.analysis.posterior import read_posterior
+    return [at_draw(scenario, k, update, codings) for k, update in enumerate(posterior_updates(scenario, posterior, draws))]
 
-        post = read_posterior(posterior)
-        if scenario.dynamics.mode != "agents":
-            raise InputError(f"{scenario.name}: --uncertainty parameters draws agent dynamics; this scenario runs the null model")
-        out = [scenario.model_copy(update={"dynamics": scenario.dynamics.model_copy(update=p)})
-               for p in post.resample(draws, scenario.seed).to_dict("records")]
-    return [with_codings_drawn(sc, k) for k, sc in enumerate(out)] if codings else out
+
+def posterior_updates(scenario: Scenario, posterior: Path | None, draws: int) -> list[dict]:
+    """The dynamics of each draw, resampled from the posterior by weight (seeded by the scenario's seed); {} each without one."""
+    if posterior is None:
+        return [{}] * draws
+    from kpsim.analysis.posterior import read_posterior
+
+    post = read_posterior(posterior)
+    if scenario.dynamics.mode != "agents":
+        raise InputError(f"{scenario.name}: --uncertainty parameters draws agent dynamics; this scenario runs the null model")
+    return post.resample(draws, scenario.seed).to_dict("records")
+
+
+def at_draw(scenario: Scenario, k: int, update: dict, codings: bool) -> Scenario:
+    """Draw k of a scenario: its dynamics updated from the posterior, its codings drawn from their ranges if `codings`."""
+    sc = scenario.model_copy(update={"dynamics": scenario.dynamics.model_copy(update=update)}) if update else scenario
+    return with_codings_drawn(sc, k) if codings else sc
+
+
+def check_mode(scenario: Scenario, mode: str, posterior: Path | None) -> Path | None:
+    """The posterior a mode runs with (None: none), or an InputError saying what the mode lacks."""
+    if mode not in MODES:
+        raise InputError(f"uncertainty = {mode!r} — allowed: {', '.join(MODES)}")
+    if mode == "full" and scenario.dynamics.mode != "agents":
+        posterior = None  # the null model has no dynamics to draw: codings only
+    if posterior is None and mode == "parameters":
+        raise InputError(f"{scenario.name}: --uncertainty parameters needs a posterior (--posterior FILE; none beside the scenario file)")
+    if posterior is None and mode == "full" and not scenario.codings:
+        raise InputError(f"{scenario.name}: --uncertainty full draws the posterior and the codings written as ranges; "
+                         "this scenario has neither (--posterior FILE, or write a coding as [low, high])")
+    return Path(posterior) if posterior is not None else None
 
 
 def coding_uniforms(seed: int, draw: int, names: list[str]) -> np.ndarray:

@@ -33,18 +33,7 @@ from kpsim.analysis.results import Results
 from kpsim.analysis.thresholds import outvoted
 from kpsim.atomic import claim, write_bytes, write_text
 from kpsim.errors import InputError
-from kpsim.output.i18n import (
-    Lang,
-    Source,
-    assumptions,
-    bloc_name,
-    language,
-    robustness_lines,
-    rules_compared,
-    source_line,
-    sources,
-    suffix,
-)
+from kpsim.output.i18n import Lang, Source, assumptions, bloc_name, language, robustness_lines, rules_compared, source_line, sources, suffix
 from kpsim.output.slides import CHARTS, Outcome, chart_figure, figure_bytes, outcomes
 from kpsim.output.style import INK, MUTED, house_style
 from kpsim.version import __version__
@@ -148,29 +137,25 @@ def headline(results: Results, lang: Lang = EN) -> str:
 
 def uncertainty(results: Results, lang: Lang) -> str:
     """What the intervals cover, from the run's own meta.json (kpsim.analysis.uncertainty)."""
-    meta = results.meta
+    meta, level = results.meta, lang.pct(0.95)
     mode = meta.get("uncertainty", "montecarlo")
     if mode == "montecarlo":
-        return lang._(
-            "Intervals are {level} Monte-Carlo intervals over {n} simulated runs per rule, given the model's parameters and the "
-            "coded positions and saliences; they do not include the uncertainty of those parameters or codings, which is larger.",
-            n=lang.num(results.replications, 0), level=lang.pct(0.95),
-        )
-    values = {"level": lang.pct(0.95), "d": lang.num(meta.get("draws", 0), 0), "n": lang.num(meta.get("replications_per_draw", 0), 0)}
+        return lang._("Intervals are {level} Monte-Carlo intervals over {n} simulated runs per rule, given the model's parameters and the "
+                      "coded positions and saliences; they do not include the uncertainty of those parameters or codings, which is larger.",
+                      n=lang.num(results.replications, 0), level=level)
+    d, n = lang.num(meta.get("draws", 0), 0), lang.num(meta.get("replications_per_draw", 0), 0)
     if mode == "parameters":
-        return lang._(
-            "Intervals are the {level} range of each figure over {d} draws of the model's parameters from their calibrated "
-            "posterior ({n} simulated runs each), widened by each draw's Monte-Carlo error; they do not include the uncertainty "
-            "of the coded positions and saliences.", **values)
+        return lang._("Intervals are the {level} range of each figure over {d} draws of the model's parameters from their calibrated "
+                      "posterior ({n} simulated runs each), widened by each draw's Monte-Carlo error; they do not include the uncertainty "
+                      "of the coded positions and saliences.", level=level, d=d, n=n)
     if meta.get("posterior"):
-        return lang._(
-            "Intervals are the {level} range of each figure over {d} draws of the model's parameters (from their calibrated "
-            "posterior) and of the coded positions, saliences and red lines (from the ranges the record allows), {n} simulated "
-            "runs each, widened by each draw's Monte-Carlo error: how sure the result is, given what the record leaves open.", **values)
-    return lang._(
-        "Intervals are the {level} range of each figure over {d} draws of the coded positions, saliences and red lines (from "
-        "the ranges the record allows), {n} simulated runs each, widened by each draw's Monte-Carlo error; the model's "
-        "parameters are held fixed.", **values)
+        return lang._("Intervals are the {level} range of each figure over {d} draws of the model's parameters (from their calibrated "
+                      "posterior) and of the coded positions, saliences and red lines (from the ranges the record allows), {n} simulated "
+                      "runs each, widened by each draw's Monte-Carlo error: how sure the result is, given what the record leaves open.",
+                      level=level, d=d, n=n)
+    return lang._("Intervals are the {level} range of each figure over {d} draws of the coded positions, saliences and red lines (from "
+                  "the ranges the record allows), {n} simulated runs each, widened by each draw's Monte-Carlo error; the model's "
+                  "parameters are held fixed.", level=level, d=d, n=n)
 
 
 def withdrawals(o: dict[str, Outcome], lang: Lang) -> list[str]:

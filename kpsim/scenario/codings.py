@@ -217,7 +217,7 @@ def coding_issues(scenario, actor_model, proposal_model) -> list[tuple[tuple, st
     return out
 
 
-def _band(scenario: "Scenario", codings, field: str) -> tuple[float, float]:
+def _band(scenario, codings, field: str) -> tuple[float, float]:
     for c in codings:
         if c.field == field:
             return c.low, c.high
@@ -236,7 +236,7 @@ def with_values(data: dict, corner) -> dict:
     return data
 
 
-def describe(scenario: "Scenario") -> str:
+def describe(scenario) -> str:
     """'12 codings are ranges (7 actors, the proposal)' or ''."""
     if not scenario.codings:
         return ""

@@ -38,6 +38,10 @@ class Design:
     names: list[str]  # parameter paths, grid ones first
     points: list[tuple]  # one value per name
     source: str | None = None
+    # under --uncertainty parameters or full: each point runs N / D replications at each of D draws
+    uncertainty: str = "montecarlo"
+    draws: tuple = ()  # the dynamics of each draw (from the posterior; {} without one)
+    codings: bool = False  # each draw also takes the codings written as ranges from their ranges
 
     @property
     def replications(self) -> int:
@@ -52,6 +56,19 @@ class Design:
         frame = pd.DataFrame(self.points, columns=self.names, dtype=object)
         frame.insert(0, "point", np.arange(len(self.points)))
         return frame.infer_objects()
+
+
+def with_uncertainty(plan: Design, mode: str, draws: int | None, posterior) -> Design:
+    """The plan with each point spread over draws of the posterior (and, under full, of the codings), as `kpsim compare` spreads one."""
+    from dataclasses import replace
+
+    from kpsim.analysis.uncertainty import DEFAULT_DRAWS, check_mode, posterior_updates
+
+    posterior = check_mode(plan.base, mode, posterior)
+    if mode == "montecarlo":
+        return plan
+    d = min(draws or DEFAULT_DRAWS, plan.replications)
+    return replace(plan, uncertainty=mode, draws=tuple(posterior_updates(plan.base, posterior, d)), codings=mode == "full")
 
 
 def design(

@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from kpsim.atomic import claim
 from kpsim.analysis.summary import SUMMARISED, summarise
+from kpsim.analysis.uncertainty import across_draws, at_draw, interval_label
 from kpsim.run.runner import MAX_BATCH, run
 from kpsim.scenario.schema import Scenario
 from kpsim.scenario.paths import resolve_path
@@ -37,23 +38,46 @@ MIN_PART = 1_000  # replications: a smaller part of a point costs more to hand o
 # ---------------------------------------------------------------- one chunk, on a worker
 
 
-def run_chunk(base: Scenario, keys: list[tuple], points: list[tuple], first: int, rule: str, reps: tuple[int, int]) -> tuple[bytes, bytes]:
+def run_chunk(base: Scenario, keys: list[tuple], points: list[tuple], first: int, rule: str, reps: tuple[int, int],
+              draws: tuple = (), codings: bool = False, label: str = "") -> tuple[bytes, bytes]:
     """Points first, first+1, … under one rule, replications reps[0] … reps[1]-1: the rows `kpsim compare` would give, and their summary, as Parquet.
 
     A part of a point's replications gets a summary with no rows: the point's
-    row needs all its parts (see _point_summary).
+    row needs all its parts (see _point_summary). With `draws` (whole points only),
+    each point runs N / D replications at each draw, as `kpsim compare --uncertainty`
+    does, and its summary's intervals are the range across the draws.
     """
     runs, summaries = [], []
     for point, values in enumerate(points, start=first):
-        sc = point_scenario(base, keys, values)
-        # one worker runs the whole chunk: no smaller batches for other workers, so the fewest meetings' fixed costs
-        frame, _ = run(sc, [rule], reps[1] - reps[0], progress=False, first=reps[0], batch=MAX_BATCH)
+        if draws:
+            frame, summary = _over_draws(base, keys, values, rule, draws, codings, label)
+        else:
+            sc = point_scenario(base, keys, values)
+            # one worker runs the whole chunk: no smaller batches for other workers, so the fewest meetings' fixed costs
+            frame, _ = run(sc, [rule], reps[1] - reps[0], progress=False, first=reps[0], batch=MAX_BATCH)
+            summary = summarise(frame, sc.calendar.horizon, sc.calendar.meetings_per_year)
         frame.insert(0, "point", np.int64(point))
+        summary.insert(0, "point", np.int64(point))
         runs.append(frame)
-        summaries.append(_summary(frame, sc, point))
+        summaries.append(summary)
     summary = pd.concat(summaries, ignore_index=True)
     whole = reps == (0, base.replications)
     return parquet_bytes(pd.concat(runs, ignore_index=True)), parquet_bytes(summary if whole else summary.iloc[:0])
+
+
+def _over_draws(base, keys, values, rule, draws, codings, label):
+    """One point at each draw (the draw's dynamics and codings first, the point's own values over them), N / D replications each."""
+    d = len(draws)
+    n = base.replications // d
+    frames, per_draw = [], []
+    for k, update in enumerate(draws):
+        sc = point_scenario(at_draw(base, k, update, codings), keys, values)
+        frame, _ = run(sc, [rule], n, progress=False, first=k * n, batch=MAX_BATCH)
+        frames.append(frame.assign(draw=np.int64(k)))
+        per_draw.append(summarise(frame, sc.calendar.horizon, sc.calendar.meetings_per_year))
+    frame = pd.concat(frames, ignore_index=True)
+    pooled = summarise(frame, sc.calendar.horizon, sc.calendar.meetings_per_year)
+    return frame, across_draws(pooled, pd.concat(per_draw, ignore_index=True), label)
 
 
 def _summary(frame: pd.DataFrame, sc: Scenario, point: int) -> pd.DataFrame:
@@ -115,12 +139,13 @@ def run_sweep(
     reps, n = plan.replications, len(plan.points)
     per = max(1, min(chunk_replications // reps, n // (8 * parallel)))
     parts = 1
-    if per == 1:
+    if per == 1 and not plan.draws:  # a point spread over draws runs whole: its summary is across them
         parts = max(-(-reps // chunk_replications), -(-8 * parallel // (n * len(plan.rules))))
         parts = max(1, min(parts, reps // MIN_PART))
     with claim(folder):  # one writer per sweep folder
         store = SweepFolder.open(folder, plan, per, parts, force=force, command=command)
         keys = [resolve_path(plan.base, name)[0] for name in plan.names]
+        extra = (plan.draws, plan.codings, interval_label(plan.uncertainty, len(plan.draws), any(plan.draws))) if plan.draws else ()
         todo = deque(store.todo())
         local = ThreadPoolExecutor(1, thread_name_prefix="kpsim-sweep") if here else None
         # This process's lane first: it computes at once, while the first chunk sent to a
@@ -137,7 +162,7 @@ def run_sweep(
                     chunk = todo.popleft()
                     pts = plan.points[chunk.first : chunk.stop]
                     span = (chunk.rep_first, chunk.rep_stop)
-                    pending[ex.submit(run_chunk, plan.base, keys, pts, chunk.first, chunk.rule, span)] = (chunk, ex)
+                    pending[ex.submit(run_chunk, plan.base, keys, pts, chunk.first, chunk.rule, span, *extra)] = (chunk, ex)
                     held[ex] += 1
 
         def finished(chunk, runs: bytes, summary: bytes) -> tuple[bytes, bytes]:

@@ -68,6 +68,8 @@ def fingerprint(plan) -> str:
         "parameters": plan.names,
         "points": plan.points,
     }
+    if plan.draws:  # only then: a montecarlo sweep's fingerprint stays what it was
+        key |= {"uncertainty": plan.uncertainty, "draws": plan.draws, "codings": plan.codings}
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 
@@ -152,6 +154,8 @@ class SweepFolder:
             "scenario_file": plan.source,
             "seed": plan.base.seed,
             "replications": plan.replications,
+            "uncertainty": plan.uncertainty,
+            "draws": len(plan.draws),
             "horizon": plan.base.calendar.horizon,
             "rules": plan.rules,
             "parameters": plan.names,
