@@ -14,10 +14,12 @@ from pathlib import Path
 import click
 
 from kpsim.cli.common import handle_input_errors, run_options, typed_command
+from kpsim.cli.core import uncertainty_options
 from kpsim.run.pool import warm_up
 from kpsim.errors import InputError
 
 PRELOAD = "kpsim.sweep.execute"  # where a sweep's chunks run: the worker server imports it once
+SAMPLES = 400  # joint samples for PRIM in `kpsim robustness`: with the tornado's 87 points, about 3–4 minutes on 2 idle cores for the definition reform (0.64 s CPU a point)
 SCHEDULER_HELP = "Dask scheduler, tcp://HOST:PORT: run on that cluster instead of local processes (--jobs is then ignored)."
 
 
@@ -58,20 +60,23 @@ def load_with_tree(file: Path):
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help=SCHEDULER_HELP)
 @click.option("--rows", type=click.IntRange(min=1), default=20, show_default=True, help="Points shown in the printed table.")
 @run_options(out_default="results/<scenario>/sweep/", reps_help="Replications per point and rule (default: the sweep section's, else the scenario's).")
+@uncertainty_options
 @handle_input_errors
-def sweep_cmd(file, summary_dir, scheduler, rows, reps, seed, jobs, out, force, quiet):
+def sweep_cmd(file, summary_dir, scheduler, rows, reps, seed, jobs, out, force, quiet, uncertainty, draws, posterior):
     """Run every point of the `sweep:` section of scenario FILE under every rule; resumable.
 
     Per-replication rows and a per-(point, rule) summary stream to
     OUT/runs/ and OUT/summary/ as Parquet chunks while the sweep runs
     (default OUT: results/<scenario>/sweep/). Run the same command again after
     an interruption, even a kill, and it continues where it stopped. --reps is
-    per point and rule.
+    per point and rule; under --uncertainty parameters or full each point spreads
+    them over the draws, as `kpsim compare` does, the point's own values over the draw's.
     """
     if not scheduler and not summary_dir:
         warm_up(jobs, PRELOAD)  # the worker server imports kpsim while this process does
     from kpsim.run.cluster import executor_for
-    from kpsim.sweep.design import design
+    from kpsim.analysis.uncertainty import posterior_beside
+    from kpsim.sweep.design import design, with_uncertainty
     from kpsim.sweep.execute import run_sweep
     from kpsim.sweep.store import SweepFolder
 
@@ -84,6 +89,7 @@ def sweep_cmd(file, summary_dir, scheduler, rows, reps, seed, jobs, out, force, 
         raise InputError("give a scenario FILE with a `sweep:` section, or --summary DIR")
     scenario, tree = load_with_tree(file)
     plan = design(scenario, tree, replications=reps, seed=seed, source=str(file))
+    plan = with_uncertainty(plan, uncertainty or scenario.uncertainty, draws, posterior or posterior_beside(file))
     out = out or Path("results") / scenario.name / "sweep"
     with resumable(out), executor_for(scheduler, jobs, PRELOAD, quiet) as (executor, workers, here):
         store = run_sweep(plan, out, executor, workers, here, progress=not quiet, force=force, command=typed_command())
@@ -116,10 +122,17 @@ def sweep_report(store, rows: int) -> str:
             f"points{more}:",
             shown.to_string(index=False, float_format="{:.4g}".format),
             "",
-            f"95% intervals in brackets; point · rule{swept}:",
+            f"{_intervals(m)}; point · rule{swept}:",
             format_summary(table.assign(rule=label), m["horizon"]),
         ]
     )
+
+
+def _intervals(manifest: dict) -> str:
+    mode, d = manifest.get("uncertainty", "montecarlo"), manifest.get("draws", 0)
+    if mode == "montecarlo":
+        return "95% Monte-Carlo intervals in brackets"
+    return f"intervals in brackets ({mode}): 95% range over {d} draws per point, each widened by its Monte-Carlo error"
 
 
 def _power_of_two(ctx, param, value):
@@ -188,18 +201,26 @@ def format_sensitivity(table) -> str:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--rule", "rules", multiple=True, help="Report only this rule (repeatable; every rule is run).")
 @click.option("--posterior", type=click.Path(dir_okay=False, path_type=Path), help="Swing the dynamics over this posterior's 10–90% range (default: posterior.csv beside FILE; without one, the prior box).")
-@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Swings shown per rule.")
+@click.option("--samples", type=click.IntRange(min=0), default=SAMPLES, show_default=True,
+              help="Joint samples for scenario discovery (PRIM): a Latin hypercube over the same ranges; 0: the tornado only.")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Swings shown per rule (and restrictions per PRIM box).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help=SCHEDULER_HELP)
 @run_options(out_default="results/<scenario>/robustness/", reps_help="Replications per point and rule (default: 200).")
 @handle_input_errors
-def robustness_cmd(file, rules, posterior, top, as_json, scheduler, reps, seed, jobs, out, force, quiet):
-    """What flips each rule's verdict: one-at-a-time swings of the dynamics and the codings of scenario FILE (a tornado).
+def robustness_cmd(file, rules, posterior, samples, top, as_json, scheduler, reps, seed, jobs, out, force, quiet):
+    """What flips each rule's verdict: one-at-a-time swings of the dynamics and the codings of scenario FILE (a tornado), then
+    the boxes of those inputs, drawn jointly, where it flips (PRIM).
 
     Each calibrated parameter swings over its posterior 10–90% range, each named actor's
     position and red line one coding level (0.25) down and up, the rest held at the
     scenario's values; all points on the same seed, as a resumable sweep (OUT/sweep/).
-    Writes OUT/robustness.csv and a tornado chart per rule in OUT/charts/.
+    Then --samples points drawing all those inputs at once (a Latin hypercube over the same
+    ranges, seeded by --seed) run as a second resumable sweep (OUT/prim/), and PRIM
+    (ema_workbench) finds per rule the boxes of inputs where the verdict (adopted within the
+    horizon in at least half the replications) differs from the baseline's, with their
+    coverage, density and quasi-p values. Writes OUT/robustness.csv, OUT/prim.csv and per
+    rule a tornado chart and a PRIM chart in OUT/charts/.
     """
     import json
     import time
@@ -221,22 +242,57 @@ def robustness_cmd(file, rules, posterior, top, as_json, scheduler, reps, seed, 
     if not swung:
         raise InputError(f"{file}: nothing to swing — no calibrated dynamics and no actor coded with salience ≥ {rb.NAMED}")
     plan = rb.plan(scenario, tree, swung, reps or 200, seed, str(file))
+    if samples:
+        from kpsim.analysis.discovery import require_prim
+
+        require_prim()
+    joint = rb.joint_plan(scenario, tree, swung, samples, reps or 200, seed, str(file)) if samples else None
     out = out or Path("results") / scenario.name / "robustness"
     click.echo(f"{scenario.name}: {len(swung)} swings ({sum(s.kind == 'parameter' for s in swung)} parameters, "
-               f"{sum(s.kind == 'coding' for s in swung)} codings), {len(plan.points)} points × {len(plan.rules)} rules × "
-               f"{plan.replications:,} replications", err=True)
+               f"{sum(s.kind == 'coding' for s in swung)} codings), {len(plan.points)} points"
+               + (f" and {samples:,} joint samples" if samples else "") + f" × {len(plan.rules)} rules × {plan.replications:,} replications",
+               err=True)
     started = time.time()
-    with resumable(out), executor_for(scheduler, jobs, PRELOAD, quiet) as (executor, workers, here):
-        store = run_sweep(plan, out / "sweep", executor, workers, here, progress=not quiet, force=force, command=typed_command())
+    found = None
+    with resumable(out):
+        with executor_for(scheduler, jobs, PRELOAD, quiet) as (executor, workers, here):
+            store = run_sweep(plan, out / "sweep", executor, workers, here, progress=not quiet, force=force, command=typed_command())
+            joint_store = joint and run_sweep(joint, out / "prim", executor, workers, here, progress=not quiet, force=force,
+                                              command=typed_command())
         table = rb.tornado(store.summary(), swung, plan.rules)
         write_text(out / "robustness.csv", table.to_csv(index=False))
         subtitle = f"Scenario {scenario.name} · {plan.replications:,} replications per point"
         for rule in plan.rules:
             save(rb.tornado_chart(table, rule, 15, subtitle), out / "charts", f"tornado_{rule}")
+        if joint is not None:
+            from kpsim.analysis.discovery import table as prim_table
+
+            found = rb.discovery(store.summary(), joint, joint_store.summary(), swung)  # ema_workbench's import: ~5–10 s
+            boxes = prim_table(found, {s.path: (s.kind, s.base) for s in swung})
+            write_text(out / "prim.csv", boxes.to_csv(index=False))
+            subtitle = f"Scenario {scenario.name} · {samples:,} joint samples (Latin hypercube) × {plan.replications:,} replications"
+            for d in found:
+                save(rb.prim_chart(d, subtitle), out / "charts", f"prim_{d.rule}")
+        else:
+            (out / "prim.csv").unlink(missing_ok=True)  # from an earlier run with --samples: it would not be this run's
         write_meta(out / "meta.json", run_meta(plan.base, plan.rules, workers + here, started, str(file), typed_command()))
     shown = table[table["rule"].isin(rules)] if rules else table
     if as_json:
-        click.echo(json.dumps(rb.records(shown), indent=2))
+        data = rb.records(shown)
+        if found is not None:
+            from kpsim.analysis.discovery import records as prim_records
+
+            per_rule = prim_records(boxes)
+            for entry in data["rules"]:
+                entry["prim"] = per_rule.get(entry["rule"])
+        click.echo(json.dumps(data, indent=2))
     else:
         click.echo(rb.format_tornado(shown, top))
         click.echo(f"\nresults: {out}/robustness.csv, charts in {out}/charts/ (each swing: low value → share adopted, baseline, high value → share adopted)")
+        if found is not None:
+            from kpsim.analysis.discovery import format_prim
+
+            click.echo(f"\nScenario discovery (PRIM) over {samples:,} joint samples — where the verdict flips, ranked as found "
+                       f"(coverage: share of all flips in the box; density: share of the box that flips; qp > 0.05: a restriction not to trust):\n")
+            click.echo(format_prim(boxes[boxes["rule"].isin(rules)] if rules else boxes, top))
+            click.echo(f"\nresults: {out}/prim.csv, charts/prim_<rule>.png")

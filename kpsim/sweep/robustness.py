@@ -10,7 +10,11 @@ Each swing moves one value and holds every other at the scenario's:
 A rule's verdict is whether it adopts the text within the horizon in at least half of the
 replications; a swing *flips* it when the verdict at either end differs from the baseline's.
 Swings are ranked by how far they move the share adopted. All points run on the same seed, so
-the comparison with the baseline is paired. PRIM boxes over a joint sweep are not built yet.
+the comparison with the baseline is paired.
+
+Scenario discovery draws the same inputs jointly — a Latin hypercube over each swing's
+[low, high], seeded by the run's seed — runs the points as a second resumable sweep and finds,
+per rule, PRIM's boxes of inputs where the verdict flips (kpsim.analysis.discovery).
 """
 
 from __future__ import annotations
@@ -21,13 +25,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+# VERDICT: adopted within the horizon in at least this share, the rule "passes it" (tornado and PRIM alike)
+from kpsim.analysis.discovery import DENSITY, QP_MAX, VERDICT, discover
 from kpsim.scenario.prior import BOX
 from kpsim.scenario.schema import Scenario
 from kpsim.sweep.design import Design, design_from_rows
 
 LEVEL = 0.25  # one coding level on the roster's scale
 NAMED = 0.3  # salience from which an actor counts as coded by the case, not a placeholder
-VERDICT = 0.5  # adopted within the horizon in at least this share: the rule "passes it"
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,27 @@ def plan(scenario: Scenario, tree, swung: list[Swing], replications: int | None,
             rows.append(row)
     ranges = {s.path: (min(s.low, s.base), max(s.high, s.base)) for s in swung}
     return design_from_rows(scenario.model_copy(update={"sweep": None}), ranges, np.array(rows), tree, replications, seed, source)
+
+
+def joint_plan(scenario: Scenario, tree, swung: list[Swing], samples: int, replications: int | None, seed: int | None,
+               source: str | None) -> Design:
+    """The points of scenario discovery: `samples` draws of every swung input at once, a Latin hypercube over [low, high]."""
+    from scipy.stats import qmc  # here: importing scipy.stats takes a quarter of a second
+
+    rng = np.random.default_rng(scenario.seed if seed is None else seed)
+    unit = qmc.LatinHypercube(len(swung), rng=rng).random(samples)
+    low, high = np.array([s.low for s in swung]), np.array([s.high for s in swung])
+    ranges = {s.path: (s.low, s.high) for s in swung}
+    return design_from_rows(scenario.model_copy(update={"sweep": None}), ranges, low + unit * (high - low), tree, replications, seed, source)
+
+
+def discovery(baseline: pd.DataFrame, joint: Design, summary: pd.DataFrame, swung: list[Swing]):
+    """PRIM's boxes per rule over the joint sweep's `summary`, each point's verdict against the baseline's (point 0 of
+    the tornado's summary `baseline`: same seed, same replications)."""
+    base = baseline[baseline["point"] == 0].set_index("rule")["adopted"].to_dict()
+    adopted = summary.pivot(index="point", columns="rule", values="adopted").sort_index()
+    x = joint.table().set_index("point").loc[adopted.index, joint.names]
+    return discover(x, adopted, base, joint.rules, {s.path: (s.low, s.high) for s in swung})
 
 
 def tornado(summary: pd.DataFrame, swung: list[Swing], rules: list[str]) -> pd.DataFrame:
@@ -157,4 +183,57 @@ def tornado_chart(table: pd.DataFrame, rule: str, top: int, subtitle: str):
         fig.suptitle(f"What would change this result: {rule}", x=0.01, ha="left", fontweight="bold")
         ax.set_title(subtitle + " · dashed: baseline · dotted: the 50% verdict line · orange: flips it", loc="left", fontsize=11,
                      color=MUTED, fontweight="normal")
+    return fig
+
+
+def prim_chart(found, subtitle: str):
+    """One rule's first PRIM box: its peeling trajectory (coverage against density, the box kept marked) and its limits on
+    each input it restricts, as a share of the input's sampled range."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    from kpsim.output.style import INK, MUTED, OKABE_ITO, SLIDE, house_style, nothing_to_show, percent_axis
+
+    with house_style():
+        fig = Figure(figsize=SLIDE, layout="constrained")
+        fig.suptitle(f"Where the verdict flips: {found.rule}", x=0.01, ha="left", fontweight="bold")
+        if not found.boxes:
+            nothing_to_show(fig, f"None of the {found.samples} joint samples flips the verdict.")
+            return fig
+        box = found.boxes[0]
+        left, right = fig.subplots(1, 2, width_ratios=[1, 1.6])
+        t = box.trajectory
+        points = left.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap="viridis", s=36, zorder=3)
+        left.plot(t["coverage"], t["density"], color=MUTED, linewidth=0.8, zorder=2)
+        left.scatter([box.coverage], [box.density], s=260, facecolors="none", edgecolors=OKABE_ITO[1], linewidths=2.5, zorder=4, clip_on=False)
+        left.axhline(DENSITY, color=MUTED, linestyle=":", linewidth=1)
+        left.set_xlim(0, 1.05)
+        left.set_ylim(0, 1.05)
+        percent_axis(left, "x")
+        percent_axis(left, "y")
+        left.set_xlabel("coverage (share of all flips in the box)")
+        left.set_ylabel("density (share of the box that flips)")
+        bar = fig.colorbar(points, ax=left, label="inputs restricted", shrink=0.8)
+        bar.ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        left.set_title("peeling trajectory of box 1 (circled: kept)", fontsize=12)
+        lims = box.limits[:12]
+        if not lims:
+            right.axis("off")
+            right.text(0.5, 0.5, "box 1 restricts nothing:\nthe verdict flips anywhere in the ranges", ha="center", va="center", color=MUTED)
+        for yi, lim in enumerate(lims):
+            span = (lim.range_high - lim.range_low) or 1.0
+            lo, hi = (lim.low - lim.range_low) / span, (lim.high - lim.range_low) / span
+            right.plot([0, 1], [yi, yi], color="#DDDDDD", linewidth=10, solid_capstyle="butt")
+            right.plot([lo, hi], [yi, yi], color=OKABE_ITO[1] if lim.qp <= QP_MAX else OKABE_ITO[0], linewidth=10, solid_capstyle="butt")
+            right.annotate(f"{lim.low:.3g}–{lim.high:.3g}", (hi, yi), xytext=(6, 0), textcoords="offset points", va="center", fontsize=10, color=INK)
+        if lims:
+            right.set_yticks(range(len(lims)), [f"{lm.input.replace('actors.', '').replace('dynamics.', '')} (qp {lm.qp:.2g})" for lm in lims])
+            right.set_ylim(max(len(lims), 6) - 0.5, -0.5)  # the first on top; a few bars stay bars, not a spread
+            right.set_xlim(0, 1.5)
+            right.set_xticks([0, 0.5, 1], ["low end", "middle", "high end"])
+            right.set_xlabel(f"within each input's range · orange: qp ≤ {QP_MAX:g}", fontsize=11)
+            right.grid(axis="y", visible=False)
+            weak = "" if box.reliable else " — not reliable"
+            right.set_title(f"box 1: coverage {box.coverage:.0%}, density {box.density:.0%}{weak}", fontsize=12)
+        fig.supxlabel(subtitle, x=0.01, ha="left", fontsize=10, color=MUTED)
     return fig

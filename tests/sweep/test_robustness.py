@@ -1,4 +1,4 @@
-"""kpsim robustness: one-at-a-time swings find a planted driver, and nothing else flips."""
+"""kpsim robustness: one-at-a-time swings find a planted driver, and nothing else flips (--samples 0: PRIM is tested in test_robustness_prim.py)."""
 
 import json
 
@@ -30,7 +30,7 @@ def planted(tmp_path, toy_yaml):
 def test_robustness_finds_the_planted_driver(tmp_path, toy_yaml):
     p = planted(tmp_path, toy_yaml)
     out = tmp_path / "rob"
-    res = CliRunner().invoke(main, ["robustness", str(p), "--reps", "20", "--jobs", "1", "-q", "--out", str(out), "--json"])
+    res = CliRunner().invoke(main, ["robustness", str(p), "--reps", "20", "--samples", "0", "--jobs", "1", "-q", "--out", str(out), "--json"])
     assert res.exit_code == 0, res.output
     (rule,) = json.loads(res.output[res.output.index("{"):])["rules"]
     assert rule["rule"] == "consensus" and rule["adopted_base"] == 0.0 and rule["passes"] is False
@@ -52,7 +52,7 @@ def test_robustness_input_errors(tmp_path, toy_yaml):
 def test_the_brief_and_the_slides_say_what_would_change_the_result(tmp_path, toy_yaml):
     p = planted(tmp_path, toy_yaml)
     rob, res_dir = tmp_path / "rob", tmp_path / "res"
-    assert CliRunner().invoke(main, ["robustness", str(p), "--reps", "20", "--jobs", "1", "-q", "--out", str(rob)]).exit_code == 0
+    assert CliRunner().invoke(main, ["robustness", str(p), "--reps", "20", "--samples", "0", "--jobs", "1", "-q", "--out", str(rob)]).exit_code == 0
     assert CliRunner().invoke(main, ["compare", str(p), "--reps", "20", "--jobs", "1", "-q", "--no-charts", "--out", str(res_dir)]).exit_code == 0
     res = CliRunner().invoke(main, ["report", str(res_dir), "--robustness", str(rob)])
     assert res.exit_code == 0, res.output

@@ -1,0 +1,116 @@
+"""kpsim robustness, scenario discovery: PRIM and the tornado recover a planted driver; the joint sweep resumes; PRIM's wrapper on known data."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from kpsim.analysis.discovery import find_boxes, prim_lines
+from kpsim.cli import main
+from kpsim.scenario.prior import BOX
+
+
+def planted(tmp_path, toy_yaml):
+    """Consensus, noise 0.02 (the prior's least): a blocker at 0 objects to every text of the mandate [0.5, 1]; from about 0.21
+    (swung over [0, 0.25]) it no longer does once the chair has amended to 0.5, and the text passes. Three supporters, also named
+    and swung one level (positions 0.55–1), decide nothing; nor do the dynamics (a posterior of one point: no parameter swings)."""
+    p = tmp_path / "planted.yaml"
+    p.write_text(toy_yaml(
+        actors=[{"id": "pro", "position": 1.0, "salience": 1.0}, {"id": "blocker", "position": 0.0, "salience": 0.9},
+                {"id": "pro2", "position": 0.9, "salience": 0.8}, {"id": "pro3", "position": 0.8, "salience": 0.5},
+                {"id": "bystander", "position": 0.5, "salience": 0.1}],
+        rules=("consensus",), proposal={"status_quo": 0.0, "position": 1.0, "reservation": 0.5}, horizon=8,
+        dynamics={"noise": 0.02, "reluctance": 0.05, "amendment_step": 0.5, "lobbying": 0.0},
+    ))
+    from kpsim.scenario.load import load_scenario
+
+    dyn = load_scenario(p).dynamics
+    pd.DataFrame([{**{k: float(getattr(dyn, k)) for k in BOX}, "weight": 1.0}]).to_csv(tmp_path / "posterior.csv", index=False)
+    return p
+
+
+ARGS = ["--reps", "20", "--samples", "60", "--seed", "3", "--jobs", "1", "-q"]
+
+
+def test_prim_and_the_tornado_recover_the_planted_driver(tmp_path, toy_yaml):
+    p = planted(tmp_path, toy_yaml)
+    out = tmp_path / "rob"
+    res = CliRunner().invoke(main, ["robustness", str(p), *ARGS, "--out", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    (rule,) = json.loads(res.output[res.output.index("{"):])["rules"]
+    assert rule["passes"] is False and rule["swings"][0]["swing"] == "actors.blocker.position" and rule["swings"][0]["flips"]
+    prim = rule["prim"]
+    assert prim["samples"] == 60 and 6 <= prim["flipped"] <= 24  # the blocker above ~0.21 of [0, 0.25]: about 16% of 60
+    first = prim["boxes"][0]
+    assert first["reliable"] and first["coverage"] >= 0.9 and first["density"] >= 0.9
+    assert [lim["input"] for lim in first["limits"]] == ["actors.blocker.position"]  # that coding, and nothing else
+    (lim,) = first["limits"]
+    assert 0.15 <= lim["low"] <= 0.23 and lim["high"] == 0.25 and lim["range"] == [0.0, 0.25] and lim["qp"] < 0.001
+    table = pd.read_csv(out / "prim.csv")
+    assert table.loc[0, "input"] == "actors.blocker.position" and table.loc[0, "box"] == 1
+    assert (out / "charts" / "prim_consensus.png").stat().st_size > 10_000
+    (line,) = prim_lines(out, {"consensus": "Consensus"})
+    assert line.startswith("Drawn jointly, the verdict under Consensus flips in ") and "where blocker.position is at least 0." in line
+    assert "(coded 0)" in line
+
+
+def test_the_joint_sweep_resumes_to_the_same_boxes(tmp_path, toy_yaml):
+    p = planted(tmp_path, toy_yaml)
+    out = tmp_path / "rob"
+    args = ["robustness", str(p), *ARGS, "--out", str(out)]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    assert "consensus: " in res.output and "joint samples flip the verdict" in res.output  # the console says it too, ranked
+    assert "  box 1: coverage 100%" in res.output and "actors.blocker.position ≥ 0." in res.output
+    before = pd.read_csv(out / "prim.csv")
+    # as if killed part-way through the joint sweep: some chunks of OUT/prim/ never written
+    parts = sorted((out / "prim" / "summary").glob("part-*.parquet"))
+    assert len(parts) >= 4
+    for f in parts[1::2]:
+        f.unlink()
+    for f in ("meta.json", "summary.csv"):
+        (out / "prim" / f).unlink(missing_ok=True)
+    (out / "prim.csv").unlink()
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    pd.testing.assert_frame_equal(pd.read_csv(out / "prim.csv"), before)
+    # another joint sample in the same folder is refused, not mixed in
+    res = CliRunner().invoke(main, [*args, "--samples", "40"])
+    assert res.exit_code == 2 and "holds a different sweep" in res.output
+    # --samples 0: the tornado only, and no prim.csv left over from before
+    res = CliRunner().invoke(main, [*args, "--samples", "0", "--json"])
+    assert res.exit_code == 0, res.output
+    assert not (out / "prim.csv").exists() and "prim" not in json.loads(res.output[res.output.index("{"):])["rules"][0]
+    assert prim_lines(out) == []
+
+
+# ---------------------------------------------------------------- PRIM's wrapper, on data whose answer is known
+
+
+@pytest.fixture(scope="module")
+def uniform():
+    rng = np.random.default_rng(7)
+    return pd.DataFrame(rng.uniform(size=(300, 8)), columns=[f"x{i}" for i in range(8)]), rng
+
+
+def test_one_threshold_is_found_alone(uniform):
+    x, _ = uniform
+    (box,) = find_boxes(x, (x["x5"] > 0.7).to_numpy(), {c: (0.0, 1.0) for c in x})
+    assert box.reliable and box.coverage == 1.0 and box.density >= 0.9  # PRIM peels 5% at a time: it may stop short of the edge
+    (lim,) = box.limits
+    assert lim.input == "x5" and 0.6 <= lim.low <= 0.71 and lim.high == 1.0 and lim.qp < 1e-6
+
+
+def test_no_flip_no_box_all_flips_one_box_restricting_nothing(uniform):
+    x, _ = uniform
+    assert find_boxes(x, np.zeros(len(x), bool)) == []
+    (box,) = find_boxes(x, np.ones(len(x), bool))
+    assert box.reliable and box.limits == [] and box.coverage == box.density == box.mass == 1.0
+
+
+def test_noise_gives_no_reliable_box(uniform):
+    x, rng = uniform
+    boxes = find_boxes(x, rng.uniform(size=len(x)) < 0.3)
+    assert len(boxes) == 1 and not boxes[0].reliable
