@@ -87,7 +87,8 @@ def execute(file: Path, rules, reps, seed, jobs, out, force, quiet, charts=True,
     """Compare, write the results folder, print the table; `adapt` rewrites the scenario first (e.g. a threshold sweep)."""
     from kpsim.run.pool import default_jobs, warm_up
 
-    warm_up(jobs, "kpsim.run.runner")  # the worker server imports kpsim while this process does
+    # the worker server imports kpsim while this process does (and the charts' module, where workers will draw them)
+    warm_up(jobs, ("kpsim.run.runner", "kpsim.output.charts") if charts else "kpsim.run.runner")
     import kpsim.output  # noqa: F401  (registers the charts)
     from kpsim.analysis.compare import compare
     from kpsim.analysis.results import new_run_dir

@@ -31,6 +31,7 @@ from kpsim.analysis.summary import PCT, format_ci
 from kpsim.analysis.survival import kaplan_meier
 from kpsim.output.style import (
     CENSORED,
+    FORMATS,
     GRID,
     INK,
     MUTED,
@@ -406,15 +407,15 @@ def threshold_chart(results: Results, table: pd.DataFrame) -> Figure:
 
 
 class _Chart:
-    """A registry entry, `write(results, tables, folder) -> files`; pickled by name, so a process pool can run it."""
+    """A registry entry, `write(results, tables, folder, formats=None) -> files`; pickled by name, so a process pool can run it."""
 
     def __init__(self, name: str, draw):
         self.name, self.draw = name, draw
 
-    def __call__(self, results, tables, folder: Path) -> list[Path]:
+    def __call__(self, results, tables, folder: Path, formats=None) -> list[Path]:
         with house_style():
             fig = self.draw(results, tables)
-        return [] if fig is None else save(fig, Path(folder), self.name)
+        return [] if fig is None else save(fig, Path(folder), self.name, formats or FORMATS)
 
     def __reduce__(self):
         return (_registered, (self.name,))

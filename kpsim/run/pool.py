@@ -20,19 +20,24 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def _context(preload: str):
+def _context(preload: str | tuple[str, ...]):
     # a forkserver re-imports the caller's main script; a script piped on stdin has none
     # to re-import, so that one case falls back to plain fork
     main = getattr(sys.modules.get("__main__"), "__file__", None)
     if main is not None and not os.path.exists(main):
         return multiprocessing.get_context("fork")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload([preload])
+    ctx.set_forkserver_preload([preload] if isinstance(preload, str) else list(preload))
     return ctx
 
 
-def warm_up(jobs: int | None, preload: str) -> None:
-    """Start the forkserver now, in the background, if workers will be needed: it imports `preload`, the module the workers' tasks live in."""
+def warm_up(jobs: int | None, preload: str | tuple[str, ...]) -> None:
+    """Start the forkserver now, in the background, if workers will be needed: it imports `preload`, the module(s) the workers' tasks live in.
+
+    A command that will also draw charts in workers names kpsim.output.charts
+    too: its workers then start without importing matplotlib (about half a
+    second each), and the server imports it while this process does the same.
+    """
     if (jobs or default_jobs()) > 1 and _context(preload).get_start_method() == "forkserver":
         from multiprocessing import forkserver
 

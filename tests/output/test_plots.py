@@ -218,6 +218,12 @@ def test_charts_in_two_processes_are_the_charts_in_one(withdrawn, tmp_path):
     assert [p.name for p in one] == [p.name for p in two] and all(p.stat().st_size > 1000 for p in two)
 
 
+def test_charts_shared_by_more_workers_than_needed_and_png_alone(withdrawn, tmp_path):
+    files = write_charts(withdrawn, withdrawn.tables(), tmp_path, jobs=4, formats=("png",))
+    assert [p.stem for p in files] == [c for c in CHARTS if (tmp_path / f"{c}.png").exists()]  # the registry's order
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in files) and {p.suffix for p in files} == {".png"}
+
+
 def test_no_charts_flag_and_redrawing_charts_later(tmp_path, toy_yaml):
     (tmp_path / "toy.yaml").write_text(toy_yaml(**PLOTS_TOY | {"replications": 40}))
     out = tmp_path / "out"
