@@ -5,8 +5,11 @@ Each swing moves one value and holds every other at the scenario's:
   scenario file (posterior.csv), or, without one, to the edges of its prior box;
 - each named actor's position, and each red line, one coding level (0.25, the roster's step
   between "for", "for with reservations", "silent", "against with reservations", "against")
-  down and up, within [0, 1]. A named actor is one the case codes with a salience of at least
-  0.3 (the roster's placeholders sit at 0.1).
+  down and up, within [0, 1], or over the range the scenario writes for it where that is wider.
+  A named actor is one the case codes with a salience of at least 0.3 (the roster's placeholders
+  sit at 0.1);
+- every other field the scenario writes as an explicit range, [low, high], over that range
+  (kpsim.scenario.codings; a named level's band is within one level of its value, so it adds none).
 A rule's verdict is whether it adopts the text within the horizon in at least half of the
 replications; a swing *flips* it when the verdict at either end differs from the baseline's.
 Swings are ranked by how far they move the share adopted. All points run on the same seed, so
@@ -56,17 +59,24 @@ def swings(scenario: Scenario, posterior: Path | None) -> list[Swing]:
         for k, (lo, hi) in BOX.items():
             a, b = post.interval(k) if post is not None else (lo, hi)
             out.append(Swing(f"dynamics.{k}", "parameter", float(getattr(scenario.dynamics, k)), a, b))
+    written = {f"{'proposal' if c.actor is None else 'actors.' + c.actor}.{c.field}": c for c in scenario.codings}
     for actor in scenario.actors:
         if actor.salience < NAMED:
             continue
-        out.append(_level(f"actors.{actor.id}.position", actor.position))
+        out.append(_level(f"actors.{actor.id}.position", actor.position, written))
         if actor.reservation is not None:
-            out.append(_level(f"actors.{actor.id}.reservation", actor.reservation))
+            out.append(_level(f"actors.{actor.id}.reservation", actor.reservation, written))
+    seen = {s.path for s in out}
+    out += [Swing(path, "coding", c.value, c.low, c.high) for path, c in written.items()
+            if c.level is None and path not in seen and ".weights." not in path]
     return [s for s in out if s.low != s.base or s.high != s.base]
 
 
-def _level(path: str, v: float) -> Swing:
-    return Swing(path, "coding", float(v), max(0.0, v - LEVEL), min(1.0, v + LEVEL))
+def _level(path: str, v: float, written: dict) -> Swing:
+    lo, hi = max(0.0, v - LEVEL), min(1.0, v + LEVEL)
+    if path in written:  # a range written wider than one level: swing over all of it
+        lo, hi = min(lo, written[path].low), max(hi, written[path].high)
+    return Swing(path, "coding", float(v), lo, hi)
 
 
 def plan(scenario: Scenario, tree, swung: list[Swing], replications: int | None, seed: int | None, source: str | None) -> Design:

@@ -66,3 +66,14 @@ def test_the_brief_and_the_slides_say_what_would_change_the_result(tmp_path, toy
     assert "Ce qui changerait le résultat sous Consensus : 1 des 2 variations une à une renversent le verdict" in text
     res = CliRunner().invoke(main, ["report", str(res_dir), "--robustness", str(tmp_path)])
     assert res.exit_code == 2 and "no robustness.csv" in res.output
+
+
+def test_a_range_written_in_the_scenario_is_swung_whole(toy_scenario):
+    from kpsim.sweep.robustness import swings
+
+    sc = toy_scenario(changes={"a": {"position": [0.1, 0.95]}, "b": {"position": "for_with_reservations"},
+                               "d": {"stubbornness": [0.2, 0.8]}})
+    by = {s.path: s for s in swings(sc, None)}
+    assert (by["actors.a.position"].low, by["actors.a.position"].high) == (0.1, 0.95)  # wider than one level: all of it
+    assert (by["actors.b.position"].low, by["actors.b.position"].high) == (0.5, 1.0)  # a level's band is within one level
+    assert (by["actors.d.stubbornness"].low, by["actors.d.stubbornness"].high, by["actors.d.stubbornness"].base) == (0.2, 0.8, 0.5)
