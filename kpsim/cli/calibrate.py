@@ -131,7 +131,7 @@ def format_score(table) -> str:
         text_surviving=table.text_surviving.map(lambda v: "—" if v is None or v != v else pct(v)),
         **{"pass": table["pass"].map({True: "pass", False: "FAIL", None: "—"})},
     )
-    return show.drop(columns=["file"], errors="ignore").to_string(index=False)
+    return show.drop(columns=["file", "calibration"], errors="ignore").to_string(index=False)
 
 
 @click.command()
@@ -140,13 +140,16 @@ def format_score(table) -> str:
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), help="Random seed (default: each case's own).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--strict", is_flag=True, help="Exit 1 when a case misses its target.")
+@click.option("--calibration", type=click.Path(dir_okay=False, path_type=Path),
+              help="Run every case at the `dynamics:` of this file (e.g. a `kpsim calibrate --out` file) instead of the calibration it extends.")
 @handle_input_errors
-def score(files, reps, seed, as_json, strict):
+def score(files, reps, seed, as_json, strict, calibration):
     """Score each case of FILES against its `record:` at its own dynamics, without refitting and writing nothing.
 
     FILES are scenario files with a `record:` section (default: every case in
     scenarios/kp/). Exit 0 with the table; with --strict, exit 1 when a case
-    misses its target band.
+    misses its target band. With --calibration FILE every case runs at that
+    file's dynamics instead (out-of-sample: fit on some cases, score others).
     """
     import json
 
@@ -159,23 +162,24 @@ def score(files, reps, seed, as_json, strict):
         missing = [f for f in files if "record" not in load_tree(f)]
         if missing:
             raise InputError([f"{f}: no `record:` section — only a recorded case can be scored" for f in missing])
-        cases = load_cases(files)
+        cases = load_cases(files, calibration)
     else:
-        cases = load_cases(sorted(DEFAULT_CASES.glob("*.yaml")))
+        cases = load_cases(sorted(DEFAULT_CASES.glob("*.yaml")), calibration)
         if not cases:
             raise InputError(f"no scenario with a 'record:' section in {DEFAULT_CASES}/ — give the case files")
     rows = []
     for case in cases:
         sc = case.scenario
         runs = simulate(Case(case.path, sc), sc.dynamics.model_dump(exclude={"mode"}), reps or sc.replications, sc.seed if seed is None else seed)
-        rows.append({**check(case, runs), "file": str(case.path)})
+        rows.append({**check(case, runs), "file": str(case.path), **({"calibration": str(calibration)} if calibration else {})})
     table = pd.DataFrame(rows)
     if as_json:
         clean = lambda v: None if isinstance(v, float) and v != v else v  # noqa: E731
         click.echo(json.dumps({"cases": [{k: clean(v) for k, v in r.items()} for r in rows]}, indent=2))
     else:
         each = f"{reps:,} replications each" if reps else "each case's own replications"
-        click.echo(f"{len(rows)} cases, each at its own dynamics and seed ({each}); nothing refitted, nothing written")
+        at = f"at the dynamics of {calibration}, each at its own seed" if calibration else "each at its own dynamics and seed"
+        click.echo(f"{len(rows)} cases, {at} ({each}); nothing refitted, nothing written")
         click.echo(format_score(table))
     if strict and any(p is False for p in table["pass"]):
         raise SystemExit(1)

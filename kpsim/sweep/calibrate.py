@@ -16,10 +16,12 @@ import numpy as np
 import pandas as pd
 
 from kpsim.analysis.survival import kaplan_meier
+from kpsim.errors import InputError
 from kpsim.run.runner import run
 from kpsim.scenario.load import load_tree, validate_tree
 from kpsim.scenario.prior import BOX
 from kpsim.scenario.schema import Scenario
+from kpsim.scenario.yamlsource import LDict
 
 EDGE = 0.025  # a fitted value within this share of its box's width from an edge is flagged
 
@@ -44,10 +46,40 @@ class Case:
         return self.scenario.name
 
 
-def load_cases(paths) -> list[Case]:
-    """The files that hold a `record:`; fragments such as a roster are skipped, not errors."""
+def load_cases(paths, calibration=None) -> list[Case]:
+    """The files that hold a `record:`; fragments such as a roster are skipped, not errors.
+
+    With `calibration` (a file with a `dynamics:` section, such as a `kpsim calibrate
+    --out` file), its values replace the dynamics each case extends, as if the case
+    extended that file last: how a fit on some cases is scored on others.
+    """
     trees = [(Path(p), load_tree(p)) for p in paths]
+    if calibration is not None:
+        dynamics = calibration_dynamics(calibration)
+        for _, t in trees:
+            at_dynamics(t, dynamics)
     return [Case(p, validate_tree(t)) for p, t in trees if "record" in t]
+
+
+def calibration_dynamics(path) -> LDict:
+    """The `dynamics:` section of a calibration file (its lines kept, for file:line errors)."""
+    tree = load_tree(path)
+    if not isinstance(tree.get("dynamics"), LDict):
+        raise InputError(f"{path}: no `dynamics:` section — a calibration file holds the fitted dynamics (as `kpsim calibrate --out` writes)")
+    return tree["dynamics"]
+
+
+def at_dynamics(tree: LDict, dynamics: LDict) -> None:
+    """Lay `dynamics` over the tree's own, field by field (as `extends:` merges a later file)."""
+    base = tree.get("dynamics")
+    out = LDict(base if isinstance(base, dict) else {})
+    out.lines = dict(getattr(base, "lines", {}))
+    out.origin = dynamics.origin
+    for key, value in dynamics.items():
+        out[key] = value
+        out.lines[key] = dynamics.lines[key]
+    tree["dynamics"] = out
+    tree.lines["dynamics"] = out.origin
 
 
 def with_dynamics(sc: Scenario, params: dict, replications: int, seed: int) -> Scenario:

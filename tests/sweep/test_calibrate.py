@@ -55,7 +55,7 @@ def test_calibrate_refuses_a_bad_epsilon_list(tmp_path):
 
 def test_only_files_with_a_record_are_cases(root):
     cases = load_cases(sorted((root / "scenarios" / "kp").glob("*.yaml")))
-    assert len(cases) == 6  # roster.yaml and calibration.yaml are fragments, skipped
+    assert len(cases) == 16  # the case book; roster.yaml and calibration.yaml are fragments, skipped
 
 
 def test_recorded_windows(root):
@@ -133,3 +133,34 @@ def test_new_targets_bound_the_first_meeting_and_the_text(root):
     ):
         sc = case.scenario.model_copy(update={"record": record.model_copy(update={"target": Target(**target)})})
         assert check(type(case)(case.path, sc), runs)["pass"] is expected, target
+
+
+def test_score_at_another_calibration(root, tmp_path):
+    """--calibration FILE: every case at that file's dynamics (out-of-sample scoring), the case files untouched."""
+    kp = root / "scenarios" / "kp"
+    files = [str(kp / "marange.yaml")]
+    own = json.loads(CliRunner().invoke(main, ["score", *files, "--reps", "100", "--json"]).output)["cases"][0]
+    same = CliRunner().invoke(main, ["score", *files, "--reps", "100", "--json", "--calibration", str(kp / "calibration.yaml")])
+    assert same.exit_code == 0, same.output
+    same = json.loads(same.output)["cases"][0]
+    assert same["calibration"] == str(kp / "calibration.yaml")
+    assert {k: v for k, v in same.items() if k != "calibration"} == own  # the file it extends anyway: the same result
+    still = tmp_path / "still.yaml"
+    still.write_text("dynamics:\n  noise: 0.0\n  lobbying: 0.0\n  acquiescence_time: 0.0\n  acquiescence_isolation: 0.0\n")
+    other = CliRunner().invoke(main, ["score", *files, "--reps", "100", "--json", "--calibration", str(still)])
+    assert other.exit_code == 0, other.output
+    assert json.loads(other.output)["cases"][0] != own  # another point, another result
+    text = CliRunner().invoke(main, ["score", *files, "--reps", "100", "--calibration", str(still)])
+    assert f"at the dynamics of {still}" in text.output
+
+
+def test_score_calibration_input_errors(root, tmp_path):
+    case = str(root / "scenarios/kp/marange.yaml")
+    res = CliRunner().invoke(main, ["score", case, "--calibration", str(root / "scenarios/kp/roster.yaml")])
+    assert res.exit_code == 2 and "no `dynamics:` section" in res.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("dynamics:\n  noise: -1\n")
+    res = CliRunner().invoke(main, ["score", case, "--calibration", str(bad)])
+    assert res.exit_code == 2 and f"{bad}:2: dynamics.noise = -1" in res.output
+    res = CliRunner().invoke(main, ["score", case, "--calibration", str(tmp_path / "none.yaml")])
+    assert res.exit_code == 2 and "file not found" in res.output
