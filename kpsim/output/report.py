@@ -29,6 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 
 from kpsim.analysis.blockers import blockers_by_bloc
+from kpsim.analysis.discovery import prim_lines
 from kpsim.analysis.results import Results
 from kpsim.analysis.thresholds import outvoted
 from kpsim.atomic import claim, write_bytes, write_text
@@ -266,6 +267,7 @@ def build(results: Results, lang: Lang | str = "en", robustness: Path | None = N
     lang = language(lang) if isinstance(lang, str) else lang
     sc, o = results.scenario, outcomes(results, lang)
     lead = headline_rules(results)
+    labels = {r: x.label for r, x in o.items()}
     titled = sc.proposal.title != "proposal"
     return Brief(
         lang=lang,
@@ -276,7 +278,8 @@ def build(results: Results, lang: Lang | str = "en", robustness: Path | None = N
         lead=lead,
         withdrawals=withdrawals(o, lang),
         structure=structure(results, o, lang),
-        changes=robustness_lines(robustness, {r: x.label for r, x in o.items()}, lead, lang),
+        # the tornado's top lines, then where PRIM finds the baseline rule's verdict flips (kpsim robustness)
+        changes=robustness_lines(robustness, labels, lead, lang) + prim_lines(robustness, labels, lead[:1], lang),
         blocker=top_blocker(results, o, lang),
         uncertainty=uncertainty(results, lang),
         table=summary_rows(results, lang),

@@ -54,6 +54,13 @@ def test_prim_and_the_tornado_recover_the_planted_driver(tmp_path, toy_yaml):
     (line,) = prim_lines(out, {"consensus": "Consensus"})
     assert line.startswith("Drawn jointly, the verdict under Consensus flips in ") and "where blocker.position is at least 0." in line
     assert "(coded 0)" in line
+    # the brief says it under "what would change this result", in English and French
+    res = CliRunner().invoke(main, ["compare", str(p), "--reps", "20", "--jobs", "1", "-q", "--no-charts", "--out", str(tmp_path / "res")])
+    assert res.exit_code == 0, res.output
+    for lang, words in (("en", "Drawn jointly, the verdict under"), ("fr", "Tirés ensemble, le verdict sous")):
+        res = CliRunner().invoke(main, ["report", str(tmp_path / "res"), "--robustness", str(out), "--lang", lang])
+        assert res.exit_code == 0, res.output
+        assert words in (tmp_path / "res" / ("brief.md" if lang == "en" else "brief.fr.md")).read_text()
 
 
 def test_the_joint_sweep_resumes_to_the_same_boxes(tmp_path, toy_yaml):
