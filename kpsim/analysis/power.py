@@ -168,3 +168,77 @@ def _swings_by_size(weights: np.ndarray, quota: int) -> np.ndarray:
                 others[k, w:] -= others[k - 1, : quota - w]
         per_value.append(others[:, max(0, quota - w) :].sum(axis=1).tolist())
     return np.array(per_value, dtype=object)[player_value]
+
+
+# ------------------------------------------------------------ large games: closed forms and estimates
+
+EXACT_BUDGET = 2e9  # cell updates of the (size, weight) table the exact indices may cost; Python integers count 50 each
+
+
+def exact_fits(n: int, table_width: int) -> bool:
+    """Whether the exact DP over n players and a (size, weight) table this wide fits the budget in time."""
+    cost = n * (n + 1) * table_width * (1 if math.comb(n, n // 2) < 2**63 else 50)
+    return cost <= EXACT_BUDGET
+
+
+def count_game_table(n: int, quota: int) -> pd.DataFrame:
+    """power_table of [quota; 1 × n] in closed form, O(n): the same floats as the exact enumeration.
+
+    Every voter is alike, so Shapley–Shubik and normalised Banzhaf are 1/n; a voter swings exactly the
+    C(n − 1, quota − 1) coalitions of quota − 1 others; Coleman's power to act is the binomial tail P(Bin(n, 1/2) ≥ quota).
+    """
+    if not 0 < quota <= n:
+        raise ValueError(f"quota must be in (0, total weight {n}]; got {quota}")
+    absolute = math.comb(n - 1, quota - 1) / 2 ** (n - 1)
+    table = pd.DataFrame(
+        {"name": list(range(n)), "weight": np.ones(n, dtype=np.int64), "shapley_shubik": np.full(n, 1 / n),
+         "banzhaf_normalized": np.full(n, 1 / n), "banzhaf_absolute": np.full(n, absolute)}
+    )
+    if n <= 1000:  # the exact enumeration's own sum (coleman_power_to_act), term for term
+        table.attrs["coleman_power_to_act"] = math.fsum(math.comb(n, k) * 0.5**k * 0.5 ** (n - k) for k in range(quota, n + 1))
+    else:  # there 2^-n underflows: the tail as an exact fraction, rounded once
+        table.attrs["coleman_power_to_act"] = sum(math.comb(n, k) for k in range(quota, n + 1)) / 2**n
+    return table
+
+
+def estimate_power(weights: np.ndarray, quota: int, count_quota: int = 0, draws: int = 4000, seed: int = 0) -> tuple[pd.DataFrame, dict]:
+    """Monte-Carlo indices of 'weight ≥ quota (and at least count_quota members)', for games too big to count exactly.
+
+    Shapley–Shubik from `draws` random orders (who tips each to winning), Banzhaf and Coleman from as many random
+    coalitions (each player in with probability 1/2: whose flip changes the outcome). Players with equal weights
+    have equal indices, so each estimate is their class mean. Returns the table (as power_table) and the largest
+    standard error of each index.
+    """
+    w = np.asarray(weights, dtype=np.int64)
+    n = len(w)
+    rng = np.random.default_rng([seed, n, int(quota), int(count_quota)])
+    values, cls = np.unique(w, return_inverse=True)
+    size = np.bincount(cls)
+    ss_hits, bz_hits, won_total = np.zeros(len(values)), np.zeros(len(values)), 0
+    win = lambda s, k: (s >= quota) & (k >= count_quota)
+    step = max(1, 2**20 // n)  # draws at a time: a few MB per array
+    for start in range(0, draws, step):
+        d = min(step, draws - start)
+        # Shapley–Shubik: the pivot of each random order
+        order = np.argsort(rng.random((d, n)), axis=1)
+        tips = (np.cumsum(w[order], axis=1) >= quota) & (np.arange(1, n + 1) >= count_quota)
+        ss_hits += np.bincount(cls[order[np.arange(d), tips.argmax(axis=1)]], minlength=len(values))
+        # Banzhaf and Coleman: random coalitions, and the players whose vote swings each
+        inside = rng.random((d, n)) < 0.5
+        total, count = inside @ w, inside.sum(axis=1)
+        won = win(total, count)
+        swing = np.where(inside, won[:, None] & ~win(total[:, None] - w, count[:, None] - 1), win(total[:, None] + w, count[:, None] + 1) & ~won[:, None])
+        bz_hits += np.bincount(cls, weights=swing.sum(axis=0), minlength=len(values))
+        won_total += int(won.sum())
+    ss_hits, bz_hits, coleman = ss_hits / size, bz_hits / size, won_total / draws
+    ss, bz = ss_hits / draws, bz_hits / draws
+    per = ss[cls], bz[cls]
+    table = pd.DataFrame(
+        {"name": list(range(n)), "weight": w, "shapley_shubik": per[0], "banzhaf_normalized": per[1] / per[1].sum() if per[1].sum() else np.nan,
+         "banzhaf_absolute": per[1]}
+    )
+    table.attrs["coleman_power_to_act"] = float(coleman)
+    # the class mean of size m over D draws: binomial standard error of a share p, over m·D trials (conservative for SS)
+    se = lambda p: float(np.max(np.sqrt(p * (1 - p) / (draws * size))))
+    errors = {"shapley_shubik": se(ss), "banzhaf_absolute": se(bz), "coleman_power_to_act": float(np.sqrt(coleman * (1 - coleman) / draws))}
+    return table, errors

@@ -31,8 +31,21 @@ import numpy as np
 import pandas as pd
 
 from kpsim.analysis.outputs import table
-from kpsim.analysis.power import power_table, to_integer_weights
-from kpsim.rules import ChamberGame, CountGame, DoubleGame, NoGame, WeightGame, ceil_share
+from kpsim.analysis.power import (
+    count_game_table,
+    estimate_power,
+    exact_fits,
+    power_table,
+    to_integer_weights,
+)
+from kpsim.rules import (
+    ChamberGame,
+    CountGame,
+    DoubleGame,
+    NoGame,
+    WeightGame,
+    ceil_share,
+)
 from kpsim.scenario.schema import Scenario
 
 INDEX_COLUMNS = ["shapley_shubik", "banzhaf_normalized", "banzhaf_absolute"]
@@ -62,8 +75,9 @@ def rule_power(scenario: Scenario, label: str) -> RulePower:
     game = rule.game(n)
     if isinstance(game, NoGame):
         return _unavailable(frame, label, game.reason)
-    if isinstance(game, CountGame):
-        return _weighted(frame, label, [1] * n, game.quota, f"[{game.quota}; 1 × {n}]")
+    if isinstance(game, CountGame):  # every voter alike: closed forms, O(n)
+        table = count_game_table(n, game.quota)
+        return _from_table(frame, label, np.ones(n, dtype=np.int64), table, f"[{game.quota}; 1 × {n}]", "assumes every voter takes a side")
     if isinstance(game, WeightGame | DoubleGame):
         scaled = _integer_weights(players, game.weight)
         if scaled is None:
@@ -71,8 +85,14 @@ def rule_power(scenario: Scenario, label: str) -> RulePower:
         weights, total = scaled
         if isinstance(game, WeightGame):
             quota = ceil_share(game.q, total)
-            return _weighted(frame, label, weights, quota, f"[{quota}; {game.weight} scaled to integers, total {total}]")
+            text = f"[{quota}; {game.weight} scaled to integers, total {total}]"
+            if not exact_fits(n, quota):
+                return _estimated(frame, label, weights, quota, 0, text)
+            return _weighted(frame, label, weights, quota, text)
         count_quota, weight_quota = game.count_quota, ceil_share(game.weight_q, total)
+        if not exact_fits(n, total + 1):
+            text = f"count ≥ {count_quota} of {n} and {game.weight} ≥ {weight_quota} of {total} (scaled to integers)"
+            return _estimated(frame, label, weights, weight_quota, count_quota, text)
         swings, winning = _double_majority_swings(weights, count_quota, weight_quota)
         text = f"count ≥ {count_quota} of {n} and {game.weight} ≥ {weight_quota} of {total} (scaled to integers)"
         return _composite(frame.assign(weight=weights), label, text, swings, winning)
@@ -118,9 +138,24 @@ def _integer_weights(players, name: str) -> tuple[np.ndarray, int] | None:
 
 
 def _weighted(frame, label, weights, quota, game) -> RulePower:
-    table = power_table(weights, quota)
+    return _from_table(frame, label, weights, power_table(weights, quota), game, "assumes every voter takes a side")
+
+
+def _from_table(frame, label, weights, table, game, note) -> RulePower:
     out = frame.assign(weight=np.asarray(weights), **{c: table[c].to_numpy() for c in INDEX_COLUMNS})
-    return RulePower(label, game, out, table.attrs["coleman_power_to_act"], "assumes every voter takes a side")
+    return RulePower(label, game, out, table.attrs["coleman_power_to_act"], note)
+
+
+def _estimated(frame, label, weights, quota, count_quota, game) -> RulePower:
+    """A game too big to count exactly in reasonable time (power.exact_fits): a Monte-Carlo estimate, said in the note."""
+    draws = 4000
+    table, se = estimate_power(weights, quota, count_quota, draws=draws)
+    note = (
+        f"assumes every voter takes a side; Monte-Carlo estimate ({draws:,} draws; too many players to count exactly), "
+        f"standard error at most {se['shapley_shubik']:.2g} (Shapley–Shubik), {se['banzhaf_absolute']:.2g} (Banzhaf absolute), "
+        f"{se['coleman_power_to_act']:.2g} (Coleman)"
+    )
+    return _from_table(frame, label, weights, table, game, note)
 
 
 def _unavailable(frame, label, reason) -> RulePower:
@@ -130,11 +165,19 @@ def _unavailable(frame, label, reason) -> RulePower:
 def _composite(frame, label, game, swings, winning) -> RulePower:
     """Indices from swings[i][k]: coalitions of k others that player i turns from losing to winning."""
     n = len(frame)
-    order_weights = [Fraction(math.factorial(k) * math.factorial(n - 1 - k), math.factorial(n)) for k in range(n)]
-    total = [sum(s) for s in swings]
+    factorial = [1]
+    for k in range(1, n + 1):
+        factorial.append(factorial[-1] * k)
+    orderings = [factorial[k] * factorial[n - 1 - k] for k in range(n)]  # over n!: exact integers, one rounding at the end
+    # players with the same swings (a chamber's members share one list) are computed once: O(n) rows, not O(n²)
+    once = {}
+    for s in swings:
+        if id(s) not in once:
+            once[id(s)] = (sum(s), sum(c * w for c, w in zip(s, orderings)) / factorial[n])
+    total = [once[id(s)][0] for s in swings]
     all_swings = sum(total)
     out = frame.assign(
-        shapley_shubik=[float(sum(c * w for c, w in zip(s, order_weights))) for s in swings],
+        shapley_shubik=[once[id(s)][1] for s in swings],
         banzhaf_normalized=[t / all_swings if all_swings else math.nan for t in total],
         banzhaf_absolute=[t / 2 ** (n - 1) for t in total],
     )
@@ -177,7 +220,7 @@ def _chamber_swings(n: int, members: list[list[int]], quotas: list[int]):
     x (x^k for k supporters) of winning coalitions is the product of each
     chamber's winning part and (1 + x)^m for the m actors in no chamber.
     """
-    poly = lambda coefficients: np.array(coefficients, dtype=object)  # noqa: E731  (exact integers)
+    poly = lambda coefficients: np.array(coefficients, dtype=object)
     wins = [poly([math.comb(len(m), k) if k >= q else 0 for k in range(len(m) + 1)]) for m, q in zip(members, quotas)]
     free = n - sum(len(m) for m in members)
     dummies = poly([math.comb(free, k) for k in range(free + 1)])
@@ -188,10 +231,10 @@ def _chamber_swings(n: int, members: list[list[int]], quotas: list[int]):
             out = np.convolve(out, p)
         return [int(x) for x in out] + [0] * (n + 1 - len(out))
 
-    swings = [[0] * n for _ in range(n)]
+    swings = [[0] * n] * n  # one list shared by the players in no chamber (dummies), and one by each chamber's members
     for c, (m, q) in enumerate(zip(members, quotas)):
         own = poly([0] * (q - 1) + [math.comb(len(m) - 1, q - 1)])  # exactly q - 1 of the other members
-        by_size = product([own] + wins[:c] + wins[c + 1 :])
+        by_size = product([own] + wins[:c] + wins[c + 1 :])[:n]
         for i in m:
-            swings[i] = by_size[:n]
+            swings[i] = by_size
     return swings, product(wins)

@@ -9,6 +9,7 @@ replications costs about as much as one.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import mesa
@@ -16,6 +17,9 @@ import numpy as np
 from scipy.special import ndtri
 
 from kpsim.fields import ACTOR_KINDS
+from kpsim.rules import OBJECT
+
+BLOCK = 256  # rows of a batch whose stances are taken at once (a block's arrays fit in the CPU cache)
 
 
 class Actor(mesa.Agent):
@@ -54,10 +58,73 @@ class Actor(mesa.Agent):
         its isolation and with time (dynamics.acquiescence_*), so holdouts can
         give way years later. See PlenaryModel.stances_for.
         """
-        x = model.positions_at(rows)
-        text = model.text[rows, None]
-        noise = ndtri(model.streams.uniform(rows, poll)) if model.dynamics.noise > 0 else None
-        return model.stances_for(x, text, noise, model.isolation(rows))
+        # in blocks of rows: every step is elementwise, and a block's temporaries stay in the CPU cache
+        out = np.empty((len(rows), len(model.actor_ids)), dtype=np.int8)
+        for a in range(0, len(rows), BLOCK):
+            part = rows[a : a + BLOCK]
+            x, text, isolation = model.positions_at(part), model.text[part, None], model.isolation(part)
+            if model.dynamics.noise > 0:
+                out[a : a + BLOCK] = noisy_stances(model, part, poll, x, text, isolation)
+            else:
+                out[a : a + BLOCK] = model.stances_for(x, text, None, isolation)
+        return out
+
+
+def _normal_bins() -> tuple[np.ndarray, np.ndarray]:
+    """The middle and half-width of ε = ndtri(u) over each of 2^BIN_BITS bins of the stream's 64 random bits (by their
+    top bits): u is computed from the bits as Streams.uniform does, so every draw of a bin lies between its edges."""
+    b = np.arange(2**BIN_BITS, dtype=np.uint64)
+    shift = np.uint64(53 - BIN_BITS)
+    edges = []
+    for k in (b << shift, ((b + np.uint64(1)) << shift) - np.uint64(1)):  # the bin's first and last u
+        u = k.astype(np.float64)
+        u += 0.5
+        u *= 2.0**-53
+        edges.append(ndtri(u))
+    lo, hi = edges
+    return (lo + hi) / 2, (hi - lo) / 2 + 1e-12  # (+ a hair for any non-monotone rounding in ndtri)
+
+
+_BINS = None
+BIN_BITS = 14  # 16,384 bins: their tables stay in the CPU cache; a close call (about 1% of rows) is taken again exactly
+
+
+def noisy_stances(model, rows, poll, x, text, isolation) -> np.ndarray:
+    """PlenaryModel.stances_for with the noise drawn for these rows, without ndtri on every draw (its main cost).
+
+    d = salience·(g + η·ε) is monotone in ε, so the middle of ε's bin decides every comparison that is farther
+    from its threshold than the bin's half-width can move d. The rare rows holding a closer call are taken again
+    with the exact ε: the stances are exactly those of stances_for.
+    """
+    global _BINS
+    if _BINS is None:
+        _BINS = _normal_bins()
+    mid, half = _BINS
+    b = (model.streams.bits(rows, poll) >> np.uint64(64 - BIN_BITS)).astype(np.intp)
+    eta = model.dynamics.noise
+    gain = np.abs(model.status_quo - x) - np.abs(text - x)
+    gain = gain + eta * mid[b]
+    d = model.salience * gain
+    slack = (model.salience * eta) * half[b] + 1e-9
+    r = model.dynamics.reluctance
+    threshold = model.objection_threshold()
+    cut = -threshold
+    if isolation is not None:  # as in stances_for: participants under pressure object less readily
+        p = isolation.shape[-1]
+        a = model.dynamics.acquiescence_isolation
+        cut = np.empty(d.shape)
+        cut[:, p:] = -threshold[p:]
+        cut[:, :p] = (a / max(p - 1, 1)) * isolation - (threshold[:p] + a)
+    close = ~((np.abs(d - r) > slack) & (np.abs(d - cut) > slack))  # (a NaN or infinite d is a close call too)
+    out = (d > r).view(np.int8) - (d < cut).view(np.int8)
+    if model.red_line is not None:
+        out[:, model.red_cols] = np.where(model.below_red_line(text), np.int8(OBJECT), out[:, model.red_cols])
+    again = np.flatnonzero(close.any(axis=1))
+    if again.size:
+        noise = ndtri(model.streams.uniform(rows[again], poll))
+        iso = None if isolation is None else isolation[again]
+        out[again] = model.stances_for(x if x.shape[0] == 1 else x[again], text[again], noise, iso)
+    return out
 
 
 class Participant(Actor):
@@ -77,7 +144,7 @@ class Participant(Actor):
             return
         p = model.n_participants
         x = model.positions[:, :p]
-        model.positions[:, :p] = model.susceptibility * (x @ model.allies_now().T) + model.held * model.prejudice
+        model.positions[:, :p] = model.susceptibility * allied_view(model.allies_now(), x) + model.held * model.prejudice
 
 
 class Observer(Actor):
@@ -130,6 +197,52 @@ def _persuade(model, pull, target) -> None:
     """Own views move a share `pull` of the way to their persuaded limit (see Observer.lobby)."""
     limit = model.persuasion_anchor + model.openness * target
     model.prejudice = model.prejudice + pull * (limit - model.prejudice)
+
+
+DENSE_INFLUENCE = 256  # up to this many participants influence is the dense product it always was (bit for bit)
+
+
+@dataclass(frozen=True)
+class BlocMeans:
+    """The influence matrix of many participants, kept as what it is: each bloc member listens to one capability-
+    weighted mean of its bloc. x ↦ W x costs O(blocs · n) per replication instead of O(n²)."""
+
+    means: np.ndarray  # (blocs, participants): each row a bloc's capability weights, summing to 1
+    bloc_of: np.ndarray  # per participant, its row of `means`, or −1 for one that listens only to itself
+
+
+def allied_view(allies, x: np.ndarray) -> np.ndarray:
+    """W x for every row of x: what each participant hears from its allies."""
+    if isinstance(allies, BlocMeans):
+        heard = (x @ allies.means.T)[:, np.maximum(allies.bloc_of, 0)]
+        return np.where(allies.bloc_of >= 0, heard, x)
+    return x @ allies.T
+
+
+def ally_matrix(participants, members=None):
+    """Row-stochastic influence: each participant listens to its bloc's members, weighted by capability.
+
+    One pass per bloc (its rows are all alike), the same sums as one row at a time; above DENSE_INFLUENCE
+    participants the matrix is kept as bloc means (BlocMeans)."""
+    n = len(participants)
+    cap = np.array([max(a.capability, 1e-12) for a in participants])
+    blocs = np.array([a.bloc or "" for a in participants], dtype=object)
+    member = np.ones(n, dtype=bool) if members is None else np.asarray(members[:n], dtype=bool)
+    listening = (blocs != "") & member
+    names = list(dict.fromkeys(blocs[listening]))
+    rows = np.zeros((len(names), n))
+    for k, name in enumerate(names):
+        allies = np.flatnonzero((blocs == name) & member)
+        rows[k, allies] = cap[allies] / cap[allies].sum()
+    bloc_of = np.full(n, -1)
+    for k, name in enumerate(names):
+        bloc_of[listening & (blocs == name)] = k
+    if n > DENSE_INFLUENCE:
+        return BlocMeans(rows, bloc_of)
+    w = rows[np.maximum(bloc_of, 0)] if names else np.zeros((n, n))
+    w[bloc_of < 0] = 0.0
+    w[np.flatnonzero(bloc_of < 0), np.flatnonzero(bloc_of < 0)] = 1.0
+    return w
 
 
 class Industry(Observer):

@@ -33,6 +33,7 @@ GRID = 51  # candidate texts evenly spread over the mandate at noise 0 (with eve
 COARSE = 17  # with noise: a coarse grid, then as many texts around the best of it
 DRAWS = 64  # noise draws per actor that estimate P(pass | text) where it has no exact form (weights, chambers)
 SAME = 1e-6  # positions that moved less than this since the last draft: the chair's text stands
+_PLANS: dict[tuple, float] = {}  # the setter's texts by everything they depend on (SetterChair.planned_text)
 
 
 class ObjectorChair:
@@ -98,8 +99,24 @@ class SetterChair:
         context = (who, model.revision, model.rule, year, None if members is None else members.tobytes())
         last = getattr(self, "_last", None)
         if last is None or last[0] != context or np.abs(last[1] - x).max() > SAME:
-            self._last = (context, x.copy(), self.best_text(model, x, model.actor_ids.index(who)))
+            self._last = (context, x.copy(), self.planned_text(model, x, model.actor_ids.index(who)))
         model.text[rows] = self._last[2]
+
+    def planned_text(self, model, x: np.ndarray, column: int) -> float:
+        """best_text, remembered across the batches of a run: every batch of a rule plans on the same positions
+        until they part, and the plan is a pure function of what the key holds."""
+        dyn, e = model.dynamics, model.electorate
+        key = (
+            x.tobytes(), column, model.text_bounds, model.status_quo, float(model.direction), dyn.noise, dyn.reluctance,
+            model.salience.tobytes(), model.objection_threshold().tobytes(), model.red_cols.tobytes(),
+            model.red_values.tobytes(), model.rule.model_dump_json(), None if model.members is None else model.members.tobytes(),
+            model.spec.seed, len(self.draws[0]), e.kinds, tuple((k, w.tobytes()) for k, w in sorted(e.weights.items())),
+        )
+        if key not in _PLANS:
+            if len(_PLANS) >= 4096:
+                _PLANS.clear()
+            _PLANS[key] = self.best_text(model, x, column)
+        return _PLANS[key]
 
     def candidates(self, model, x: np.ndarray) -> np.ndarray:
         """The mandate on a grid and, at noise 0, every text at which some actor's stance changes (the exact setter texts)."""
@@ -195,22 +212,21 @@ def count_test_chance(support: np.ndarray, objection: np.ndarray, test) -> np.nd
 
 
 def _law_meets(support, objection, abstain, test) -> np.ndarray:
+    """P(L meets the test) per row. After i voters L lies in [offset − loss·i, offset + gain·i]: each step updates only
+    that window (outside it the law is 0, and the sums inside are the same sums in the same order)."""
     n = support.shape[1]
+    g, l = test.gain, (0 if test.veto else test.loss)
     low = test.offset - test.loss * n
     law = np.zeros((len(support), test.offset + test.gain * n - low + 1))
-    law[:, test.offset - low] = 1.0
+    a = b = test.offset - low  # the window [a, b] that may be non-zero
+    law[:, a] = 1.0
     for i in range(n):
-        new = law * abstain[:, i, None]
-        if test.gain:
-            new[:, test.gain:] += law[:, : -test.gain] * support[:, i, None]
-        else:
-            new += law * support[:, i, None]
+        new = np.zeros_like(law)
+        new[:, a : b + 1] = law[:, a : b + 1] * abstain[:, i, None]
+        new[:, a + g : b + g + 1] += law[:, a : b + 1] * support[:, i, None]
         if not test.veto:
-            if test.loss:
-                new[:, : -test.loss] += law[:, test.loss:] * objection[:, i, None]
-            else:
-                new += law * objection[:, i, None]
-        law = new
+            new[:, a - l : b - l + 1] += law[:, a : b + 1] * objection[:, i, None]
+        law, a, b = new, a - l, b + g
     first = -low + (1 if test.strict else 0)  # the index of L = 0 (or 1 where a tie fails)
     return law[:, max(first, 0):].sum(axis=1)
 

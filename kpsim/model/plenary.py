@@ -20,17 +20,27 @@ still deadlocked.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import mesa
 import numpy as np
 from scipy.special import ndtri
 
 from kpsim.fields import PARTICIPANT
-from kpsim.model.actors import AGENT_CLASSES
+from kpsim.model.actors import AGENT_CLASSES, ally_matrix
 from kpsim.model.chair import CHAIRS
 from kpsim.model.dynamics import DYNAMICS
 from kpsim.model.streams import POSITION, Streams
-from kpsim.rules import ABSTAIN, OBJECT, Electorate
+from kpsim.rules import (
+    ABSTAIN,
+    OBJECT,
+    SUPPORT,
+    Chambers,
+    DoubleMajority,
+    Electorate,
+    WeightedMajority,
+    tally,
+)
 from kpsim.scenario.events import schedule
 from kpsim.scenario.paths import resolve_path, with_values
 from kpsim.scenario.schema import Scenario
@@ -137,7 +147,7 @@ class PlenaryModel(mesa.Model):
         # lobbying's limit is s·(coded view) + (1 − s)·lobby (Observer.lobby): its fixed part, once per parameter set
         coded = np.array([e.stubbornness for e in entries[:p]])
         self.persuasion_anchor, self.openness = coded * x0[:, :p], 1.0 - coded
-        self.influence_matrix = _ally_matrix(entries[:p])
+        self.influence_matrix = ally_matrix(entries[:p])
 
         strength = np.array([e.lobbying for e in entries[p:]])
         self.lobby_strength = strength
@@ -246,8 +256,8 @@ class PlenaryModel(mesa.Model):
         1 − that / (participants − 1)); None before the first poll, or without acquiescence to isolation."""
         if not self.dynamics.acquiescence_isolation or self.polls == 0:
             return None
-        objected = self.stances[rows, : self.n_participants] == OBJECT
-        return np.count_nonzero(objected, axis=1)[:, None] - objected
+        last = self.stances[rows, : self.n_participants]
+        return tally(last)[1][:, None] - (last == OBJECT)
 
     def members_now(self) -> np.ndarray | None:
         """Who is a member at this meeting (by calendar year), or None when everybody is."""
@@ -265,7 +275,7 @@ class PlenaryModel(mesa.Model):
         key = self.members.tobytes()
         if key not in self._allies:
             p = self.n_participants
-            self._allies[key] = _ally_matrix([a.entry for a in self.actors[:p]], self.members[:p])
+            self._allies[key] = ally_matrix([a.entry for a in self.actors[:p]], self.members[:p])
         return self._allies[key]
 
     def decide(self, stances: np.ndarray, members: np.ndarray | None = None) -> np.ndarray:
@@ -327,10 +337,10 @@ class PlenaryModel(mesa.Model):
         objecting = failed == OBJECT
         self.objections += objecting.sum(axis=0)
         if members is not None:
-            pivotal = _pivotal(failed[:, members], objecting[:, members], self.rule, self._electorate_of(members))
+            pivotal = pivotal_counts(failed[:, members], objecting[:, members], self.rule, self._electorate_of(members))
             self.pivotal[members] += pivotal
         else:
-            self.pivotal += _pivotal(failed, objecting, self.rule, self.electorate)
+            self.pivotal += pivotal_counts(failed, objecting, self.rule, self.electorate)
 
     # ---------------------------------------------------------------- outcomes
 
@@ -351,11 +361,23 @@ class PlenaryModel(mesa.Model):
         return self
 
 
-def _pivotal(failed: np.ndarray, objecting: np.ndarray, rule, electorate: Electorate) -> np.ndarray:
+def pivotal_counts(failed: np.ndarray, objecting: np.ndarray, rule, electorate: Electorate) -> np.ndarray:
     """Per column: at how many of these failed decisions withdrawing that one objection would have passed the text."""
     out = np.zeros(failed.shape[1], dtype=np.int64)
     p = electorate.n_participants
     if p == 0:  # no participant is a member yet (membership by year): nobody's objection decided anything
+        return out
+    test = rule.count_test() if rule.anonymous else None
+    if test is not None:  # the rule is a test on the counts (rules.CountTest): one objector fewer, for every row at once
+        sup, left = tally(failed[:, :p])
+        left -= 1
+        score = test.gain * sup - test.loss * left + test.offset
+        passes = (score > 0 if test.strict else score >= 0) & (left >= 0)
+        if test.veto:
+            passes &= left == 0
+        if test.need_support:
+            passes &= sup > 0
+        out[:p] = objecting[passes, :p].sum(axis=0)
         return out
     if rule.anonymous:
         # only counts matter: withdrawing any one participant's objection is the same trial
@@ -365,6 +387,16 @@ def _pivotal(failed: np.ndarray, objecting: np.ndarray, rule, electorate: Electo
         passes = rows[rule.passes(trial, electorate)]
         out[:p] += objecting[passes, :p].sum(axis=0)
         return out
+    if isinstance(rule, Chambers):
+        return _pivotal_in_chambers(failed, objecting, rule, electorate)
+    if isinstance(rule, WeightedMajority | DoubleMajority):
+        return _pivotal_by_weight(failed, objecting, rule, electorate)
+    return pivotal_by_trial(failed, objecting, rule, electorate)
+
+
+def pivotal_by_trial(failed, objecting, rule, electorate) -> np.ndarray:
+    """The general check, for any rule: re-decide with each objection withdrawn in turn."""
+    out = np.zeros(failed.shape[1], dtype=np.int64)
     # an objector can be pivotal only where withdrawing every objection would pass the text
     relaxed = np.where(objecting, ABSTAIN, failed).astype(np.int8)
     rows, cols = np.nonzero(objecting & rule.passes(relaxed, electorate)[:, None])
@@ -374,6 +406,69 @@ def _pivotal(failed: np.ndarray, objecting: np.ndarray, rule, electorate: Electo
     trial[np.arange(len(rows)), cols] = ABSTAIN
     passes = rule.passes(trial, electorate)
     return out + np.bincount(cols[passes], minlength=failed.shape[1])
+
+
+def _pivotal_in_chambers(failed, objecting, rule, electorate) -> np.ndarray:
+    """Chambers in closed form: withdrawing an objection takes one objector from each chamber of its kind; the
+    others keep their verdict. Integer counts, so exactly the verdict `rule.passes` gives."""
+    out = np.zeros(failed.shape[1], dtype=np.int64)
+    kinds = np.asarray(electorate.kinds)
+    inside = [np.isin(kinds, ch.kinds) for ch in rule.chambers]
+    tallies = [tally(failed[:, cols]) for cols in inside]
+    anyone = np.logical_or.reduce([sup > 0 for sup, _ in tallies])  # withdrawing an objection adds no supporter
+    ok = [ch.approves(sup, obj) for ch, (sup, obj) in zip(rule.chambers, tallies)]
+    ok_less_one = [ch.approves(sup, obj - 1) for ch, (sup, obj) in zip(rule.chambers, tallies)]
+    for kind in np.unique(kinds):
+        cols = np.flatnonzero(kinds == kind)
+        mine = [c for c, cols_in in enumerate(inside) if cols_in[cols[0]]]
+        if not mine:
+            continue  # a kind in no chamber: its stance counts nowhere
+        passes = anyone & np.logical_and.reduce([ok_less_one[c] if c in mine else ok[c] for c in range(len(ok))])
+        out[cols] = objecting[passes][:, cols].sum(axis=0)
+    return out
+
+
+def _pivotal_by_weight(failed, objecting, rule, electorate) -> np.ndarray:
+    """Weighted and double majorities in closed form: withdrawing objector j's objection leaves the supporters' weight
+    and takes w_j from the weight of those taking a side (base "voting"; under base "all" it changes nothing).
+
+    Subtracting w_j rounds differently from the dot product `rule.passes` computes, so a pair within a hair of the
+    threshold is re-decided by the rule itself: the counts are exactly the general check's."""
+    out = np.zeros(failed.shape[1], dtype=np.int64)
+    p = electorate.n_participants
+    if rule.base != "voting":
+        return out
+    s, obj = failed[:, :p], objecting[:, :p]
+    w = electorate.weights[rule.weight]
+    q = Fraction(rule.q if isinstance(rule, WeightedMajority) else rule.weight_q)
+    sup_w = (s == SUPPORT) @ w
+    ok = (sup_w > 0) & obj.any(axis=1)
+    if isinstance(rule, DoubleMajority):  # its count threshold (rules._meets), with one objector fewer: integers, exact
+        (sup, n_obj), c = tally(s), Fraction(rule.q)
+        side = sup + n_obj - 1
+        ok &= sup * c.denominator >= side * c.numerator if rule.ties == "pass" else sup * c.denominator > side * c.numerator
+    candidates = np.flatnonzero(ok)
+    step = max(1, 2**18 // p)  # rows at a time: (rows, participants) temporaries of a few MB
+    for start in range(0, len(candidates), step):
+        r = candidates[start : start + step]
+        sup_r, obj_r = sup_w[r, None], obj[r]
+        side_w = (sup_w[r] + obj_r @ w)[:, None] - w  # (rows, participants): without j's objection
+        # rules._at_least_weight / _above_weight: margin ≥ −tol passes a tie, margin > tol fails one (tol = 1e-9·side·num)
+        margin = sup_r * q.denominator - side_w * q.numerator
+        cut = 1e-9 * np.maximum(side_w, 1e-300) * q.numerator
+        if rule.ties == "pass":
+            cut = -cut
+        band = 1e-12 * (sup_r * q.denominator + np.abs(side_w) * q.numerator + w.sum() * q.numerator)
+        sure = np.abs(margin - cut) > band  # far beyond the rounding of a sum of p weights
+        wins = obj_r & sure & (margin >= cut if rule.ties == "pass" else margin > cut)
+        out[:p] += np.count_nonzero(wins, axis=0)
+        unsure = obj_r & ~sure
+        if unsure.any():  # re-decide these few pairs exactly
+            i, j = np.nonzero(unsure)
+            trial = failed[r[i]]
+            trial[np.arange(len(i)), j] = ABSTAIN
+            out += np.bincount(j[rule.passes(trial, electorate)], minlength=failed.shape[1])
+    return out
 
 
 def held_view(stubbornness: np.ndarray, scale: float) -> np.ndarray:
@@ -387,17 +482,3 @@ def held_view(stubbornness: np.ndarray, scale: float) -> np.ndarray:
     if scale == 1:
         return stubbornness
     return scale * stubbornness / (scale * stubbornness + (1.0 - stubbornness))
-
-
-def _ally_matrix(participants, members=None) -> np.ndarray:
-    """Row-stochastic influence: each participant listens to its bloc's members, weighted by capability."""
-    n = len(participants)
-    w = np.zeros((n, n))
-    cap = np.array([max(a.capability, 1e-12) for a in participants])
-    for i, a in enumerate(participants):
-        if a.bloc is None or (members is not None and not members[i]):
-            w[i, i] = 1.0
-            continue
-        allies = [j for j, b in enumerate(participants) if b.bloc == a.bloc and (members is None or members[j])]
-        w[i, allies] = cap[allies] / cap[allies].sum()
-    return w

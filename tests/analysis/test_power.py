@@ -251,3 +251,39 @@ def test_invalid_inputs_elsewhere_are_rejected():
         to_integer_weights([0.5, 0.25], 0.8)
     with pytest.raises(ValueError, match="quota"):
         to_integer_weights([0.5, 0.25], 0.0)
+
+
+# ------------------------------------------------------------ large games: closed forms and estimates
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 12, 60])
+def test_count_game_closed_form_is_the_exact_enumeration(n):
+    """[q; 1 × n]: Shapley–Shubik and normalised Banzhaf exactly 1/n, the same floats as the DP for every quota."""
+    from kpsim.analysis.power import count_game_table
+
+    for quota in range(1, n + 1):
+        closed, exact = count_game_table(n, quota), power_table([1] * n, quota)
+        for column in ("shapley_shubik", "banzhaf_normalized", "banzhaf_absolute"):
+            assert closed[column].to_numpy().tobytes() == exact[column].to_numpy().astype(float).tobytes()
+        assert closed.attrs == exact.attrs
+
+
+def test_count_game_closed_form_scales_past_the_float_range():
+    """3,840 voters: 2^-n underflows a float, the binomial tail does not (a majority passes about half the time)."""
+    from kpsim.analysis.power import count_game_table
+
+    table = count_game_table(3840, 1921)
+    assert table.shapley_shubik.iloc[0] == 1 / 3840
+    assert 0.49 < table.attrs["coleman_power_to_act"] < 0.5
+
+
+def test_monte_carlo_estimate_agrees_with_the_exact_indices_within_its_error():
+    from kpsim.analysis.power import estimate_power
+
+    weights, quota = np.array([5, 5, 3, 3, 2, 1, 1, 1, 1, 1, 1]), 13
+    estimate, se = estimate_power(weights, quota, draws=20_000)
+    exact = power_table(weights, quota)
+    assert np.all(np.abs(estimate.shapley_shubik - exact.shapley_shubik) <= 4 * se["shapley_shubik"] + 1e-12)
+    assert np.all(np.abs(estimate.banzhaf_absolute - exact.banzhaf_absolute) <= 4 * se["banzhaf_absolute"] + 1e-12)
+    assert abs(estimate.attrs["coleman_power_to_act"] - exact.attrs["coleman_power_to_act"]) <= 4 * se["coleman_power_to_act"]
+    assert estimate.banzhaf_normalized.sum() == pytest.approx(1.0)

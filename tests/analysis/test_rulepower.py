@@ -100,3 +100,30 @@ def test_overlapping_chambers_and_impossible_rules_are_reported_not_guessed(toy_
         notes[label] = rp.note
     assert "share members" in notes["chambers"] and "never passes" in notes["written_procedure"]
     assert "'w' = 0" in notes["weighted_majority"]
+
+
+def test_a_game_too_big_to_count_is_estimated_and_says_so(toy_scenario, monkeypatch):
+    """Past the exact DP's budget the weight games fall back to Monte-Carlo, with their standard errors in the note;
+    count games never do (their closed forms are exact at any size)."""
+    from kpsim.analysis import power
+
+    weights = [{"prod": w} for w in (5, 5, 3, 3, 2, 1)]
+    rules = [{"rule": "weighted_majority", "weight": "prod", "q": "1/2"}, {"rule": "double_majority", "q": "1/2", "weight": "prod", "weight_q": "1/2"}, {"rule": "simple_majority"}]
+    sc = toy_scenario(6, rules, weights=weights)
+    exact = {r: rule_power(sc, r) for r in ("weighted_majority", "double_majority", "simple_majority")}
+    monkeypatch.setattr(power, "EXACT_BUDGET", 0)
+    for label, rp in exact.items():
+        estimate = rule_power(sc, label)
+        if label == "simple_majority":
+            assert estimate.note == rp.note and estimate.players.equals(rp.players)
+            continue
+        assert "Monte-Carlo estimate" in estimate.note and "standard error" in estimate.note
+        np.testing.assert_allclose(estimate.players.shapley_shubik, rp.players.shapley_shubik, atol=0.03)
+        np.testing.assert_allclose(estimate.players.banzhaf_absolute, rp.players.banzhaf_absolute, atol=0.04)
+
+
+def test_count_rules_of_thousands_of_voters_in_closed_form(toy_scenario):
+    sc = toy_scenario(3840, [{"rule": "qualified_majority", "q": "2/3"}, {"rule": "chambers"}], observers=("industry", "civil_society"))
+    for label in ("qualified_majority", "chambers"):
+        rp = rule_power(sc, label)
+        assert rp.available and rp.players.shapley_shubik.sum() == pytest.approx(1.0)
