@@ -11,11 +11,20 @@ COLUMNS = ["rule", "observer", "replications", "left", "left_lo", "left_hi", "me
 
 
 def exit_meetings(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per (rule, observer) exit: runs.csv's `exits` column ('csc@2;gw@5') unpacked."""
-    rows = runs.loc[runs["exits"].fillna("") != "", ["rule", "exits"]]
-    pairs = rows.assign(exit=rows["exits"].str.split(";")).explode("exit")
-    split = pairs["exit"].str.rsplit("@", n=1, expand=True)
-    return pd.DataFrame({"rule": pairs["rule"].to_numpy(), "observer": split[0].to_numpy(), "meeting": split[1].astype(int).to_numpy()})
+    """One row per (rule, observer) exit: runs.csv's `exits` column ('csc@2;gw@5') unpacked.
+
+    Many replications share a pattern: each distinct one is split once and repeated by its count
+    (rows grouped by pattern, not in replication order; the callers only aggregate)."""
+    exits = runs["exits"].astype(object).where(runs["exits"].notna(), "")
+    counts = runs.groupby([runs["rule"].astype(object), exits], sort=False).size()
+    rules, observers, meetings, repeats = [], [], [], []
+    for (rule, text), k in counts.items():
+        for item in filter(None, text.split(";")):
+            who, when = item.rsplit("@", 1)
+            rules.append(rule), observers.append(who), meetings.append(int(when)), repeats.append(k)
+    r = np.asarray(repeats, dtype=np.int64)
+    return pd.DataFrame({"rule": np.repeat(np.asarray(rules, dtype=object), r), "observer": np.repeat(np.asarray(observers, dtype=object), r),
+                         "meeting": np.repeat(np.asarray(meetings, dtype=np.int64), r)})
 
 
 @table("exits.csv")

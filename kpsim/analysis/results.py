@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,8 +43,34 @@ def new_run_dir(scenario_name: str, root: Path = Path("results")) -> Path:
     return path
 
 
-def write_table(df: pd.DataFrame, path: Path) -> None:
-    df.to_csv(path, index=False)
+CSV_CHUNK = 50_000  # rows one worker formats at once when a big table is written with jobs > 1 (about 0.25 s of work)
+
+
+def write_table(df: pd.DataFrame, path: Path, jobs: int = 1) -> None:
+    """df as CSV; a big table is formatted by `jobs` worker processes, chunk by chunk, written in order.
+
+    Formatting numbers as text is the slow part: about 40 s of one core for 10⁶
+    replications × 8 rules. Each value is formatted on its own, so the
+    file is byte for byte the one `df.to_csv` writes.
+    """
+    if jobs <= 1 or len(df) < 2 * CSV_CHUNK:
+        df.to_csv(path, index=False)
+        return
+    from kpsim.run.pool import process_pool
+
+    with open(path, "w", encoding="utf-8", newline="") as f, process_pool(jobs, preload="kpsim.analysis.results") as pool:
+        f.write(df.iloc[:0].to_csv(index=False))
+        pending: deque = deque()
+        for a in range(0, len(df), CSV_CHUNK):
+            pending.append(pool.submit(_csv_rows, df.iloc[a : a + CSV_CHUNK]))
+            if len(pending) > 2 * jobs:  # a few chunks in flight: memory stays flat
+                f.write(pending.popleft().result())
+        while pending:
+            f.write(pending.popleft().result())
+
+
+def _csv_rows(df: pd.DataFrame) -> str:
+    return df.to_csv(index=False, header=False)
 
 
 @dataclass
@@ -85,7 +112,7 @@ class Results:
         written = []
         with atomic_dir(folder, force=force) as tmp:
             (tmp / "scenario.yaml").write_text(scenario_yaml(self.scenario))
-            write_table(self.runs, tmp / "runs.csv")
+            write_table(self.runs, tmp / "runs.csv", jobs=jobs)
             write_table(self.summary, tmp / "summary.csv")
             write_table(self.blockers, tmp / "blockers.csv")
             tables = self.tables()

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy.special import ndtri
 
 from kpsim.analysis.survival import (
+    by_rule,
     kaplan_meier,
     median_deadlock,
     restricted_mean,
@@ -55,17 +56,17 @@ def mean_window(km, horizon: int) -> float:
 
 def summarise(runs: pd.DataFrame, horizon: int, meetings_per_year: float) -> pd.DataFrame:
     rows = []
-    for rule, g in runs.groupby("rule", sort=False):
-        n = len(g)
-        adopted = g["adopted"].to_numpy()
-        withdrawn = g["abandoned"].to_numpy()
-        km = kaplan_meier(g["meetings"].to_numpy(), g["censored"].to_numpy())
+    for rule, g in by_rule(runs, SUMMARISED[1:]):
+        n = len(g["adopted"])
+        adopted = g["adopted"]
+        withdrawn = g["abandoned"]
+        km = kaplan_meier(g["meetings"], g["censored"])
         med = median_deadlock(km)
         within = mean_window(km, horizon)
         # withdrawn before any meeting was held (an event at meeting 1): nothing observed, no mean to give
         rmst, se = (restricted_mean(km, within), restricted_mean_se(km, within)) if within > 0 else (math.nan, math.nan)
         at_horizon = int(((~adopted) & ~withdrawn).sum())
-        share = g["surviving_share"].to_numpy()[adopted]
+        share = g["surviving_share"][adopted]
         s_mean = share.mean() if share.size else math.nan
         s_half = Z * share.std(ddof=1) / math.sqrt(share.size) if share.size > 1 else math.nan
         row = {"rule": rule, "replications": n}
@@ -78,11 +79,11 @@ def summarise(runs: pd.DataFrame, horizon: int, meetings_per_year: float) -> pd.
                 row[f"{key}_years{suffix}"] = row[src] / meetings_per_year
         row["deadlocked_at_horizon"], row["deadlocked_lo"], row["deadlocked_hi"] = wilson(at_horizon, n)
         row["withdrawn"], row["withdrawn_lo"], row["withdrawn_hi"] = wilson(int(withdrawn.sum()), n)
-        after = g["meetings"].to_numpy()[withdrawn]
+        after = g["meetings"][withdrawn]
         row["withdrawn_after_min"], row["withdrawn_after_max"] = (float(after.min()), float(after.max())) if after.size else (math.nan, math.nan)
         # a share of the proposed change lies in [0, 1]: a normal interval from few adoptions must not leave it
         row["surviving_share"], row["surviving_lo"], row["surviving_hi"] = s_mean, max(0.0, s_mean - s_half), min(1.0, s_mean + s_half)
-        row["outvoted_at_adoption"] = float(g["n_objectors"].to_numpy()[adopted].mean()) if adopted.any() else math.nan
+        row["outvoted_at_adoption"] = float(g["n_objectors"][adopted].mean()) if adopted.any() else math.nan
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -302,6 +302,24 @@ def pairwise_logrank(groups: dict[str, tuple]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["rule_a", "rule_b", "statistic", "pvalue"])
 
 
+def by_rule(runs: pd.DataFrame, columns: list[str]):
+    """(rule, {column: array}) per rule, in order of first appearance, rows in their order: `runs.groupby("rule", sort=False)`.
+
+    The runner writes each rule's rows together, so each rule is a slice: views,
+    not the copies a groupby makes of every column (about 250 MB at 10⁶ replications × 8 rules).
+    """
+    rule = runs["rule"]
+    codes = rule.cat.codes.to_numpy() if isinstance(rule.dtype, pd.CategoricalDtype) else pd.factorize(rule)[0]
+    starts = np.flatnonzero(np.diff(codes)) + 1 if len(codes) else np.array([], dtype=int)
+    if len(codes) and len(np.unique(codes[np.r_[0, starts]])) == len(starts) + 1 and codes.min() >= 0:
+        cols = {c: runs[c].to_numpy() for c in columns}
+        for a, b in zip(np.r_[0, starts], np.r_[starts, len(codes)]):
+            yield rule.iloc[a], {c: v[a:b] for c, v in cols.items()}
+        return
+    for name, g in runs.groupby("rule", sort=False):  # rules interleaved, or a missing rule (NaN)
+        yield name, {c: g[c].to_numpy() for c in columns}
+
+
 def survival_table(runs: pd.DataFrame, horizon: float, confidence: float = 0.95) -> pd.DataFrame:
     """One row per rule: how many adopted, median deadlock and RMST.
 
@@ -357,6 +375,6 @@ def logrank_table(runs: pd.DataFrame) -> pd.DataFrame:
     The rules are run on the same random draws, so their samples are
     positively correlated and the (independent-samples) test is conservative.
     """
-    groups = {rule: (g["meetings"].to_numpy(), g["censored"].to_numpy()) for rule, g in runs.groupby("rule", sort=False)}
+    groups = {rule: (g["meetings"], g["censored"]) for rule, g in by_rule(runs, ["meetings", "censored"])}
     table = pairwise_logrank(groups)
     return table.assign(pvalue_holm=holm(table["pvalue"]))

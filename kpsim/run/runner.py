@@ -37,7 +37,11 @@ def batch_size(replications: int, jobs: int) -> int:
 
 @dataclass
 class Batch:
-    """One batch's per-replication outcomes and per-actor blocker tallies."""
+    """One batch's per-replication outcomes and per-actor blocker tallies, already in the runs table's compact form.
+
+    Objectors and exits come as (distinct strings, each row's index into them): a
+    batch is a few bytes per replication to pickle back and hold, not one stance per actor.
+    """
 
     rule: str
     start: int
@@ -46,15 +50,16 @@ class Batch:
     meetings: np.ndarray
     final_position: np.ndarray
     surviving_share: np.ndarray
-    last_stances: np.ndarray
+    n_objectors: np.ndarray
+    objectors: tuple[list[str], np.ndarray]
     objections: np.ndarray
     pivotal: np.ndarray
     failed_decisions: int
     withdrawn: np.ndarray
-    exit_meeting: np.ndarray | None  # (replications, actors): the meeting each observer walked out, 0 if it stayed
+    exits: tuple[list[str], np.ndarray] | None  # 'csc@2;gw@5' per row, where some observer has patience
 
 
-BYTES_PER_ROW = 900  # peak memory per replication and rule beyond the actors (tables, summary, CSV): 1,040 bytes measured on the KP definition reform (82 actors) from 20,000 to 120,000 replications
+BYTES_PER_ROW = 200  # peak memory per replication and rule of the whole command (runs table, tables, CSV, charts): 195 measured from 10⁵ to 10⁶ replications of the KP definition reform (benchmarks/bench_scale.py)
 
 
 def available_memory() -> int:
@@ -69,11 +74,11 @@ def available_memory() -> int:
     return 1 << 62
 
 
-def check_memory(replications: int, rules: int, actors: int) -> None:
+def check_memory(replications: int, rules: int) -> None:
     """Refuse, before any work, a run whose per-replication tables cannot fit in memory."""
     if replications > MAX_REPLICATIONS:
         raise InputError(f"replications = {replications:,} — at most {MAX_REPLICATIONS:,} per rule")
-    need = replications * rules * (BYTES_PER_ROW + 2 * actors)
+    need = replications * rules * BYTES_PER_ROW
     have = available_memory()
     if need > have:
         raise InputError(
@@ -82,9 +87,18 @@ def check_memory(replications: int, rules: int, actors: int) -> None:
         )
 
 
+def actor_ids(scenario: Scenario) -> list[str]:
+    """The model's column order: participants first."""
+    return [a.id for a in sorted(scenario.actors, key=lambda a: a.kind != PARTICIPANT)]
+
+
 def simulate_batch(scenario: Scenario, rule: str, start: int, stop: int) -> Batch:
     """Run replications [start, stop) of one rule to the end."""
     m = PlenaryModel(scenario, rule, np.arange(start, stop), record=False).run()
+    ids = actor_ids(scenario)
+    kinds = {a.id: a.kind for a in scenario.actors}
+    voters = np.array([kinds[i] in scenario.rule(rule).voter_kinds() for i in ids], dtype=bool)
+    objecting = (m.stances == OBJECT) & voters  # observers' objections count only where they vote
     return Batch(
         rule=rule,
         start=start,
@@ -93,16 +107,14 @@ def simulate_batch(scenario: Scenario, rule: str, start: int, stop: int) -> Batc
         meetings=m.meetings,
         final_position=m.text,
         surviving_share=m.surviving_share,
-        last_stances=m.stances,
+        n_objectors=objecting.sum(axis=1),
+        objectors=_objector_lists(objecting, ids),
         objections=m.objections,
         pivotal=m.pivotal,
         failed_decisions=m.failed_decisions,
         withdrawn=m.withdrawn,
-        exit_meeting=m.exit_meeting,
+        exits=None if m.exit_meeting is None else _exit_lists(m.exit_meeting, ids),
     )
-
-
-_PER_REPLICATION = ("adopted", "abandoned", "meetings", "final_position", "surviving_share", "last_stances")
 
 
 class _InlineExecutor(Executor):
@@ -139,13 +151,13 @@ def run(
     for r in rules:
         scenario.rule(r)  # unknown names are input errors, raised before any work
     n = replications or scenario.replications
-    check_memory(n, len(rules), len(scenario.actors))
+    check_memory(n, len(rules))
     size = batch or batch_size(n, jobs)
     tasks = [(r, a, min(a + size, first + n)) for r in rules for a in range(first, first + n, size)]
     own = executor is None
     if own:
         executor = _InlineExecutor() if jobs <= 1 or len(tasks) == 1 else process_pool(jobs)
-    batches: dict[tuple[str, int], Batch] = {}
+    table = _Table(scenario, rules, first, n)
     bar = tqdm(total=n * len(rules), unit="rep", desc=scenario.name, disable=not progress, leave=False)
     queue = iter(tasks)
     pending: set = set()
@@ -159,7 +171,7 @@ def run(
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
                 b = fut.result()  # re-raises a worker's error here, at once
-                batches[(b.rule, b.start)] = b
+                table.add(b)  # into the preallocated columns: the batch is freed at once
                 bar.update(len(b.adopted))
     except BaseException:
         for fut in pending:
@@ -169,85 +181,129 @@ def run(
         bar.close()
         if own:
             executor.shutdown(wait=True, cancel_futures=True)
-    return _assemble(scenario, rules, first, n, size, batches)
+    return table.frames()
 
 
-def _assemble(scenario, rules, first, n, size, batches) -> tuple[pd.DataFrame, pd.DataFrame]:
-    ids = [a.id for a in sorted(scenario.actors, key=lambda a: a.kind != PARTICIPANT)]
-    kinds = {a.id: a.kind for a in scenario.actors}
-    blocs = {a.id: a.bloc or "" for a in scenario.actors}
-    per_year = scenario.calendar.meetings_per_year
-    frames, blockers = [], []
-    for rule in rules:
-        parts = [batches[(rule, a)] for a in range(first, first + n, size)]
-        cat = {name: np.concatenate([getattr(b, name) for b in parts]) for name in _PER_REPLICATION}
-        adopted = cat["adopted"]
-        voters = np.array([kinds[i] in scenario.rule(rule).voter_kinds() for i in ids])
-        objecting = (cat["last_stances"] == OBJECT) & voters  # observers' objections count only where they vote
-        objectors = _objector_lists(objecting, ids)
-        meetings = cat["meetings"]
-        extra = {}
+def _small_int(limit: int):
+    """The narrowest integer type holding 0…limit: a 10⁶-replication table is 8 million rows."""
+    return np.int16 if limit < 2**15 else np.int32 if limit < 2**31 else np.int64
+
+
+class _Table:
+    """The runs table (rule by rule, replications in order) filled batch by batch as they arrive, and the blockers tallies.
+
+    Columns are preallocated in their final, compact types (integers as narrow as
+    their range, rule/objectors/exits categorical) and the frame is built on them
+    without copies, so peak memory is the table itself: about 40 bytes a row.
+    """
+
+    def __init__(self, scenario: Scenario, rules: list[str], first: int, n: int):
+        self.scenario, self.rules, self.first, self.n = scenario, rules, first, n
+        rows = n * len(rules)
+        horizon = scenario.calendar.horizon
+        self.cols = {
+            "adopted": np.zeros(rows, bool),
+            "abandoned": np.zeros(rows, bool),
+            "meetings": np.zeros(rows, _small_int(horizon)),
+            "final_position": np.zeros(rows),
+            "surviving_share": np.zeros(rows),
+            "n_objectors": np.zeros(rows, _small_int(len(scenario.actors))),
+            "objectors": np.zeros(rows, np.int32),
+            "withdrawn": np.zeros(rows, bool),
+            "exits": np.zeros(rows, np.int32),
+        }
+        self.names = {"objectors": {}, "exits": {}}  # category → code, in order of arrival (sorted at the end)
+        self.has_exits = False
+        self.tallies = {r: [0, 0, 0] for r in rules}  # failed decisions, objections, pivotal
+
+    def add(self, b: Batch) -> None:
+        at = self.rules.index(b.rule) * self.n + b.start - self.first
+        rows = slice(at, at + len(b.adopted))
+        c = self.cols
+        for name in ("adopted", "abandoned", "meetings", "final_position", "n_objectors", "withdrawn"):
+            c[name][rows] = getattr(b, name)
+        c["surviving_share"][rows] = np.where(b.adopted, b.surviving_share, np.nan)
+        for name, value in (("objectors", b.objectors), ("exits", b.exits)):
+            if value is not None:
+                strings, codes = value
+                known = self.names[name]
+                c[name][rows] = np.array([known.setdefault(s, len(known)) for s in strings], dtype=np.int32)[codes]
+        self.has_exits |= b.exits is not None
+        t = self.tallies[b.rule]
+        t[0] += b.failed_decisions
+        t[1] = t[1] + b.objections
+        t[2] = t[2] + b.pivotal
+
+    def _categorical(self, name: str) -> pd.Categorical:
+        """Categories sorted, so the table is the same whatever order the batches arrived in; "" always among them (fillna(""))."""
+        known = self.names[name]
+        order = sorted(set(known) | {""})
+        at = {s: i for i, s in enumerate(order)}
+        remap = np.zeros(max(len(known), 1), dtype=np.int32)
+        remap[list(known.values())] = [at[s] for s in known]
+        return pd.Categorical.from_codes(remap[self.cols[name]], categories=order)
+
+    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        scenario, n, c = self.scenario, self.n, self.cols
+        rules = pd.Categorical.from_codes(np.repeat(np.arange(len(self.rules), dtype=_small_int(len(self.rules))), n), categories=self.rules)
+        replication = np.tile(np.arange(self.first, self.first + n, dtype=np.int32 if self.first + n < 2**31 else np.int64), len(self.rules))
+        runs = {
+            "rule": rules,
+            "replication": replication,
+            "adopted": c["adopted"],
+            "abandoned": c["abandoned"],
+            "censored": ~c["adopted"],
+            "meetings": c["meetings"],
+            "years": c["meetings"] / scenario.calendar.meetings_per_year,
+            "final_position": c["final_position"],
+            "surviving_share": c["surviving_share"],
+            "n_objectors": c["n_objectors"],
+            "objectors": self._categorical("objectors"),
+        }
         if any(e.withdraw for e in getattr(scenario, "events", None) or ()):
-            extra["withdrawn"] = np.concatenate([b.withdrawn for b in parts])
-        if parts[0].exit_meeting is not None:
-            extra["exits"] = _exit_lists(np.concatenate([b.exit_meeting for b in parts]), ids)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "rule": rule,
-                    "replication": np.arange(first, first + n),
-                    "adopted": adopted,
-                    "abandoned": cat["abandoned"],
-                    "censored": ~adopted,
-                    "meetings": meetings,
-                    "years": meetings / per_year,
-                    "final_position": cat["final_position"],
-                    "surviving_share": np.where(adopted, cat["surviving_share"], np.nan),
-                    "n_objectors": objecting.sum(axis=1),
-                    "objectors": objectors,
-                    **extra,
-                }
+            runs["withdrawn"] = c["withdrawn"]
+        if self.has_exits:
+            runs["exits"] = self._categorical("exits")
+        ids = actor_ids(scenario)
+        kinds = {a.id: a.kind for a in scenario.actors}
+        blocs = {a.id: a.bloc or "" for a in scenario.actors}
+        blockers = []
+        for rule in self.rules:
+            failed, objections, pivotal = self.tallies[rule]
+            blockers.append(
+                pd.DataFrame(
+                    {
+                        "rule": rule,
+                        "actor": ids,
+                        "kind": [kinds[i] for i in ids],
+                        "bloc": [blocs[i] for i in ids],
+                        "failed_decisions": failed,
+                        "objections": objections,
+                        "objection_rate": objections / failed if failed else np.nan,
+                        "pivotal": pivotal,
+                        "pivotal_rate": pivotal / failed if failed else np.nan,
+                    }
+                )
             )
-        )
-        failed = sum(b.failed_decisions for b in parts)
-        objections = sum(b.objections for b in parts)
-        pivotal = sum(b.pivotal for b in parts)
-        blockers.append(
-            pd.DataFrame(
-                {
-                    "rule": rule,
-                    "actor": ids,
-                    "kind": [kinds[i] for i in ids],
-                    "bloc": [blocs[i] for i in ids],
-                    "failed_decisions": failed,
-                    "objections": objections,
-                    "objection_rate": objections / failed if failed else np.nan,
-                    "pivotal": pivotal,
-                    "pivotal_rate": pivotal / failed if failed else np.nan,
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True), pd.concat(blockers, ignore_index=True)
+        return pd.DataFrame(runs, copy=False), pd.concat(blockers, ignore_index=True)
 
 
-def _objector_lists(mask: np.ndarray, ids: list[str]) -> np.ndarray:
-    """'a;b;c' per row; many rows share a pattern, so each pattern is joined once."""
-    if mask.size == 0:
-        return np.array([""] * len(mask), dtype=object)
+def _objector_lists(mask: np.ndarray, ids: list[str]) -> tuple[list[str], np.ndarray]:
+    """'a;b;c' per row, as distinct strings and each row's index: many rows share a pattern, so each is joined once."""
+    if mask.shape[1] == 0:
+        return [""], np.zeros(len(mask), dtype=np.intp)
     packed = np.packbits(mask, axis=1)
     patterns, inverse = np.unique(packed, axis=0, return_inverse=True)
-    names = np.array(
-        [";".join(i for i, m in zip(ids, row) if m) for row in np.unpackbits(patterns, axis=1)[:, : len(ids)].astype(bool)],
-        dtype=object,
-    )
-    return names[inverse.ravel()]
+    names = [";".join(i for i, m in zip(ids, row) if m) for row in np.unpackbits(patterns, axis=1)[:, : len(ids)].astype(bool)]
+    return names, inverse.ravel()
 
 
-def _exit_lists(exit_meeting: np.ndarray, ids: list[str]) -> np.ndarray:
-    """'csc@2;gw@5' per row: who walked out, at which meeting ('' if nobody did)."""
+def _exit_lists(exit_meeting: np.ndarray, ids: list[str]) -> tuple[list[str], np.ndarray]:
+    """'csc@2;gw@5' per row: who walked out, at which meeting ('' if nobody did); as distinct strings and each row's index."""
     out = np.full(len(exit_meeting), "", dtype=object)
     for j in np.flatnonzero(exit_meeting.any(axis=0)):
         left = exit_meeting[:, j] > 0
         tag = np.char.add(f"{ids[j]}@", exit_meeting[left, j].astype(str)).astype(object)
         out[left] = np.where(out[left] == "", tag, out[left] + ";" + tag)
-    return out
+    codes, names = pd.factorize(out)
+    return list(names), codes

@@ -1,0 +1,146 @@
+"""Scaling of `kpsim compare` in replications: peak memory, and the speed-up of two processes over one.
+
+Run:
+  python3 benchmarks/bench_scale.py memory [--reps 10000 100000 1000000] [--jobs 2] [--no-charts] [--replay]
+  python3 benchmarks/bench_scale.py speedup [--reps 100000] [--repeat 3] [--no-charts]
+
+Each measurement runs the documented command (`python3 -m kpsim compare
+scenarios/kp/definition_reform.yaml --reps N --jobs J`) end to end in a fresh
+process, start-up and writing the results folder included. Peak memory is the
+largest sum of resident memory over the command and all its descendants
+(forkserver, workers), sampled every 0.1 s, as PSS (a page shared by k
+processes counts 1/k in each: what the tree costs the machine) and as RSS
+(shared pages counted in every process: errs high). The machine is shared: every line gives the load
+average when the command started; the speed-up is given per pair (jobs 1 and
+jobs 2 run back to back) with its spread over pairs.
+
+`--replay` measures the command's own memory (the runs table, summaries, CSV,
+charts) where the model would take hours: each rule's first batch is
+simulated once and its outcomes replayed for every later batch, in the
+command's process; writing and charts still use `--jobs` processes. A
+worker's memory does not grow with replications (one batch at a time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's kpsim, as the command run in it uses
+SCENARIO = "scenarios/kp/definition_reform.yaml"
+
+
+REPLAY = """
+import pickle, sys
+import kpsim.run.runner as runner
+from kpsim.cli import main
+recorded = pickle.load(open(sys.argv[1], "rb"))  # rule -> a Batch of runner.MAX_BATCH replications
+
+
+def replay(scenario, rule, start, stop):
+    b = recorded[rule]
+    part = {k: v[: stop - start] for k, v in vars(b).items() if isinstance(v, runner.np.ndarray) and len(v) == len(b.adopted)}
+    pairs = {k: v and (v[0], v[1][: stop - start]) for k, v in vars(b).items() if k in ("objectors", "exits")}  # (strings, codes)
+    return runner.Batch(**{**vars(b), **part, **pairs, "start": start})
+
+
+runner.simulate_batch = replay
+runner.process_pool = lambda jobs: runner._InlineExecutor()  # batches replayed here; writing and charts keep their workers
+main(sys.argv[2:], prog_name="kpsim")
+"""
+
+
+def recorded_batches(path: Path) -> Path:
+    """Each rule's replications 0…MAX_BATCH-1, simulated once and pickled for --replay."""
+    if not path.exists():
+        import pickle
+
+        from kpsim.run.runner import MAX_BATCH, simulate_batch
+        from kpsim.scenario.load import load_scenario
+
+        sc = load_scenario(ROOT / SCENARIO)
+        path.write_bytes(pickle.dumps({r.label: simulate_batch(sc, r.label, 0, MAX_BATCH) for r in sc.rules}))
+    return path
+
+
+def measure(reps: int, jobs: int, charts: bool, replay: Path | None = None) -> dict:
+    """Wall time and peak resident memory (whole process tree) of one `kpsim compare`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        args = ["compare", SCENARIO, "--reps", str(reps), "--jobs", str(jobs), "--out", f"{tmp}/run", "-q"]
+        args += [] if charts else ["--no-charts"]
+        cmd = [sys.executable, "-m", "kpsim", *args] if replay is None else [sys.executable, "-c", REPLAY, str(replay), *args]
+        load = os.getloadavg()[0]
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        top, top_pss, peak_one, root = 0, 0, 0, psutil.Process(proc.pid)
+        while proc.poll() is None:
+            try:
+                mem = [p.memory_full_info() for p in [root, *root.children(recursive=True)]]
+            except psutil.Error:  # a process ended between listing and reading
+                continue
+            rss = [m.rss for m in mem]
+            top, top_pss, peak_one = max(top, sum(rss)), max(top_pss, sum(m.pss for m in mem)), max(peak_one, max(rss))
+            time.sleep(0.1)
+        wall = time.perf_counter() - start
+        if proc.returncode:
+            raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr.read().decode()}")
+    return {"reps": reps, "jobs": jobs, "charts": charts, "wall_s": wall, "peak_mib": top / 2**20, "peak_pss_mib": top_pss / 2**20, "peak_one_mib": peak_one / 2**20, "load": load}
+
+
+def memory(args) -> None:
+    key = hashlib.sha1((ROOT / "kpsim" / "run" / "runner.py").read_bytes()).hexdigest()[:12]  # the Batch type's version
+    replay = recorded_batches(Path(tempfile.gettempdir()) / f"kpsim_bench_scale_{key}.pkl") if args.replay else None
+    print("| replications per rule | jobs | charts | model | peak PSS, all processes (MiB) | peak RSS, all processes (MiB) | largest process RSS (MiB) | wall (s) | load average at start |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for n in args.reps:
+        m = measure(n, args.jobs, not args.no_charts, replay)
+        print(
+            f"| {n:,} | {m['jobs']} | {'yes' if m['charts'] else 'no'} | {'replayed' if replay else 'run'} | {m['peak_pss_mib']:,.0f} | {m['peak_mib']:,.0f} | "
+            f"{m['peak_one_mib']:,.0f} | {m['wall_s']:.1f} | {m['load']:.1f} |",
+            flush=True,
+        )
+
+
+def speedup(args) -> None:
+    n = args.reps[0]
+    ratios = []
+    print(f"{n:,} replications per rule, charts: {'no' if args.no_charts else 'yes'}")
+    print("| pair | jobs 1 (s) | load | jobs 2 (s) | load | speed-up |")
+    print("|---|---|---|---|---|---|")
+    for k in range(args.repeat):
+        one = measure(n, 1, not args.no_charts)
+        two = measure(n, 2, not args.no_charts)
+        ratios.append(one["wall_s"] / two["wall_s"])
+        print(f"| {k + 1} | {one['wall_s']:.1f} | {one['load']:.1f} | {two['wall_s']:.1f} | {two['load']:.1f} | {ratios[-1]:.2f}× |", flush=True)
+    print(f"speed-up: median {statistics.median(ratios):.2f}×, range {min(ratios):.2f}–{max(ratios):.2f}× over {len(ratios)} pairs")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=("memory", "speedup"))
+    parser.add_argument("--reps", type=int, nargs="+")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-charts", action="store_true")
+    parser.add_argument("--replay", action="store_true", help="replay recorded batches instead of running the model (memory only)")
+    args = parser.parse_args()
+    if args.what == "memory":
+        args.reps = args.reps or [10_000, 100_000, 1_000_000]
+        memory(args)
+    else:
+        args.reps = args.reps or [100_000]
+        speedup(args)
+
+
+if __name__ == "__main__":
+    main()
