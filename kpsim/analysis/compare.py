@@ -7,6 +7,7 @@ call it, then `Results.write` if they want a folder.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
@@ -88,16 +89,32 @@ def _over_draws(scenario: Scenario, rules, jobs, progress, draws, posterior, mod
     cal = scenario.calendar
     scenarios = drawn_scenarios(scenario, posterior, d, codings=mode == "full")
     pool = process_pool(jobs) if jobs > 1 else None
-    parts, blockers, summaries = [], [], []
+
+    def one(k: int, sc: Scenario):
+        runs, blk = run(sc, rules, replications=n, jobs=jobs, executor=pool, progress=False, first=k * n)
+        return runs.assign(draw=k), blk, summarise(runs, cal.horizon, cal.meetings_per_year).assign(draw=k)
+
+    # With workers, several draws are in flight at once (a thread each hands its batches to the shared pool), so the
+    # workers are not left idle while one draw's slowest rule finishes. Each draw's numbers are its own: order is kept.
+    threads = ThreadPoolExecutor(2 * jobs, thread_name_prefix="kpsim-draw") if pool is not None else None
+    bar = tqdm(total=d, desc=f"{scenario.name}: {mode} draws", unit="draw", disable=not progress, leave=False)
     try:
-        for k, sc in enumerate(tqdm(scenarios, desc=f"{scenario.name}: {mode} draws", unit="draw", disable=not progress, leave=False)):
-            runs, blk = run(sc, rules, replications=n, jobs=jobs, executor=pool, progress=False, first=k * n)
-            parts.append(runs.assign(draw=k))
-            blockers.append(blk)
-            summaries.append(summarise(runs, cal.horizon, cal.meetings_per_year).assign(draw=k))
+        if threads is None:
+            done = [one(k, sc) for k, sc in enumerate(scenarios) if bar.update(1) or True]
+        else:
+            futures = [threads.submit(one, k, sc) for k, sc in enumerate(scenarios)]
+            for f in as_completed(futures):
+                f.result()  # a draw's error, at once
+                bar.update(1)
+            done = [f.result() for f in futures]
     finally:
+        bar.close()
         if pool is not None:
-            pool.shutdown(cancel_futures=True)
+            pool.shutdown(wait=False, cancel_futures=True)  # the draws still waiting end with the batches now running
+        if threads is not None:
+            threads.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown(wait=True)
+    parts, blockers, summaries = (list(x) for x in zip(*done))
     order = {r: i for i, r in enumerate(rules)}  # rule by rule, replications in order, as montecarlo writes them
     runs = pd.concat(parts, ignore_index=True)
     runs = runs.iloc[np.lexsort((runs["replication"].to_numpy(), runs["rule"].map(order).to_numpy()))].reset_index(drop=True)

@@ -24,6 +24,8 @@ Two strategies, named by the scenario's `chair.strategy`:
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 from scipy.special import ndtr, ndtri
 
@@ -212,23 +214,57 @@ def count_test_chance(support: np.ndarray, objection: np.ndarray, test) -> np.nd
 
 
 def _law_meets(support, objection, abstain, test) -> np.ndarray:
-    """P(L meets the test) per row. After i voters L lies in [offset − loss·i, offset + gain·i]: each step updates only
-    that window (outside it the law is 0, and the sums inside are the same sums in the same order)."""
+    """P(L meets the test) per row: the law of L built voter by voter (law_window), then summed from L = 0 up.
+
+    The loop runs compiled (numba): the setter plans once per meeting, rule and draw, and under
+    --uncertainty full this was most of a run's time. The products and sums are the ones numpy's
+    window updates made, in the same order, so the numbers are the same to the bit (tests/model).
+    """
     n = support.shape[1]
-    g, l = test.gain, (0 if test.veto else test.loss)
     low = test.offset - test.loss * n
-    law = np.zeros((len(support), test.offset + test.gain * n - low + 1))
-    a = b = test.offset - low  # the window [a, b] that may be non-zero
-    law[:, a] = 1.0
-    for i in range(n):
-        new = np.zeros_like(law)
-        new[:, a : b + 1] = law[:, a : b + 1] * abstain[:, i, None]
-        new[:, a + g : b + g + 1] += law[:, a : b + 1] * support[:, i, None]
-        if not test.veto:
-            new[:, a - l : b - l + 1] += law[:, a : b + 1] * objection[:, i, None]
-        law, a, b = new, a - l, b + g
+    width = test.offset + test.gain * n - low + 1
+    args = (np.ascontiguousarray(support, dtype=float), np.ascontiguousarray(objection, dtype=float),
+            np.ascontiguousarray(abstain, dtype=float))
+    law = compiled_law_window()(*args, test.gain, 0 if test.veto else test.loss, test.veto, test.offset - low, width)
     first = -low + (1 if test.strict else 0)  # the index of L = 0 (or 1 where a tie fails)
     return law[:, max(first, 0):].sum(axis=1)
+
+
+def law_window(support, objection, abstain, g: int, l: int, veto: bool, start: int, width: int) -> np.ndarray:
+    """The law of L = g·S − l·O per row (index `start` is L = 0), adding one voter at a time. After i voters L lies in
+    [start − l·i, start + g·i]: each step updates only that window (outside it the law is 0). Plain Python: compiled
+    by compiled_law_window."""
+    rows, n = support.shape
+    out = np.zeros((rows, width))
+    cur = np.empty(width)
+    nxt = np.empty(width)
+    for r in range(rows):
+        cur[:] = 0.0
+        cur[start] = 1.0
+        a = b = start
+        for i in range(n):
+            ab, su, ob = abstain[r, i], support[r, i], objection[r, i]
+            for c in range(a - l, b + g + 1):
+                v = 0.0  # abstain, then support, then object: the order numpy's three window updates added them in
+                if a <= c <= b:
+                    v = cur[c] * ab
+                if a <= c - g <= b:
+                    v += cur[c - g] * su
+                if not veto and a <= c + l <= b:
+                    v += cur[c + l] * ob
+                nxt[c] = v
+            a, b = a - l, b + g
+            cur[a : b + 1] = nxt[a : b + 1]
+        out[r, :] = cur
+    return out
+
+
+@cache
+def compiled_law_window():
+    """law_window compiled once per process (numba, cached on disk beside this file): imported only when a setter plans."""
+    import numba
+
+    return numba.njit(cache=True)(law_window)
 
 
 CHAIRS = {"toward_objectors": ObjectorChair, "setter": SetterChair}

@@ -112,6 +112,28 @@ def test_windowed_dp_is_the_full_width_dp(test, monkeypatch):
     assert windowed.tobytes() == count_test_chance(support, objection, test).tobytes()
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_the_compiled_dp_is_the_numpy_dp_to_the_bit_and_the_python_one(seed, monkeypatch):
+    from kpsim.model import chair
+
+    rng = np.random.default_rng(seed)
+    rows, n = int(rng.integers(1, 40)), int(rng.integers(1, 90))
+    support = rng.random((rows, n)) * rng.random((rows, n))
+    support[:, :: int(rng.integers(2, 5))] = 0.0  # voters who never support (sure objectors, the silent)
+    objection = (1 - support) * rng.random((rows, n))
+    tests = [CountTest(1, 1), CountTest(1, 0, offset=-(2 * n // 3)), CountTest(1, 1, veto=True), CountTest(2, 1, offset=-3, strict=True),
+             CountTest(1, 2, offset=1), CountTest(0, 1)]
+    compiled = [count_test_chance(support, objection, t) for t in tests]
+    abstain = 1.0 - support - objection
+    for t in tests[:2]:  # the plain-Python loop the compiler compiles gives the same law
+        low = t.offset - t.loss * n
+        args = (support, objection, abstain, t.gain, t.loss, t.veto, t.offset - low, t.offset + t.gain * n - low + 1)
+        assert chair.law_window(*args).tobytes() == chair.compiled_law_window()(*args).tobytes()
+    monkeypatch.setattr(chair, "_law_meets", _law_full_width)
+    for t, got in zip(tests, compiled):
+        assert got.tobytes() == count_test_chance(support, objection, t).tobytes(), t
+
+
 def test_the_setter_remembers_a_plan_only_for_the_same_inputs(toy_scenario):
     base = toy_scenario(rules=({"rule": "qualified_majority", "q": "2/3"},), chair={"strategy": "setter", "actor": "a"}, dynamics={"noise": 0.4})
     m = PlenaryModel(base, replications=10)
