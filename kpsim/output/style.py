@@ -126,7 +126,11 @@ def subtitle(results, rules: list[str] | None = None, extra: str = "", replicati
     parts = [f"Scenario {results.scenario.name}" + (f" — {prop}" if prop and prop != "proposal" else "")]
     parts.append(f"rules: {', '.join(rules)}")
     if replications:
-        parts.append(f"{results.replications:,} replications per rule")
+        meta = getattr(results, "meta", None) or {}
+        mode = meta.get("uncertainty", "montecarlo")
+        drawn = {"parameters": "of the parameters", "full": "of the parameters and codings" if meta.get("posterior") else "of the codings"}
+        over = f" ({mode}: over {meta.get('draws', 0)} draws {drawn[mode]})" if mode in drawn else ""
+        parts.append(f"{results.replications:,} replications per rule{over}")
     return " · ".join(parts + ([extra] if extra else []))
 
 

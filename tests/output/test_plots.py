@@ -236,3 +236,15 @@ def test_no_charts_flag_and_redrawing_charts_later(tmp_path, toy_yaml):
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # nothing half-written left behind
     res = CliRunner().invoke(main, ["charts", str(tmp_path)])
     assert res.exit_code == 2 and "not a complete results folder" in res.output
+
+
+def test_the_subtitle_says_which_intervals_the_charts_show(withdrawn):
+    import dataclasses
+
+    from kpsim.output.style import subtitle
+
+    assert "replications per rule ·" in subtitle(withdrawn, extra="x") or subtitle(withdrawn).endswith("replications per rule")
+    full = dataclasses.replace(withdrawn, meta={"uncertainty": "full", "draws": 50, "posterior": "p.csv"})
+    assert "replications per rule (full: over 50 draws of the parameters and codings)" in subtitle(full)
+    codings = dataclasses.replace(withdrawn, meta={"uncertainty": "full", "draws": 20, "posterior": None})
+    assert "(full: over 20 draws of the codings)" in subtitle(codings)
