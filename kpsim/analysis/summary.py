@@ -72,7 +72,8 @@ def summarise(runs: pd.DataFrame, horizon: int, meetings_per_year: float) -> pd.
         row = {"rule": rule, "replications": n}
         row["adopted"], row["adopted_lo"], row["adopted_hi"] = wilson(adopted.sum(), n)
         row["median_meetings"], row["median_lo"], row["median_hi"] = _nan(med.value), _nan(med.lower), _nan(med.upper)
-        row["mean_meetings"], row["mean_lo"], row["mean_hi"] = rmst, rmst - Z * se, rmst + Z * se
+        # a mean within the horizon lies between the first meeting and the horizon: its normal interval is clipped there
+        row["mean_meetings"], row["mean_lo"], row["mean_hi"] = rmst, max(rmst - Z * se, min(1.0, within)), min(rmst + Z * se, within)
         row["mean_within"] = within
         for key in ("median", "mean"):
             for suffix, src in (("", f"{key}_meetings"), ("_lo", f"{key}_lo"), ("_hi", f"{key}_hi")):
