@@ -7,7 +7,7 @@ call it, then `Results.write` if they want a folder.
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +81,12 @@ def compare(
     return Results(scenario, runs, summary, blockers, meta)
 
 
+def one_draw(sc: Scenario, k: int, rules, n: int, horizon: int, per_year: float):
+    """Draw k: every rule, replications k·n … (k+1)·n − 1, its tables and its summary (on a worker, or here)."""
+    runs, blk = run(sc, rules, replications=n, jobs=1, progress=False, first=k * n)
+    return runs.assign(draw=k), blk, summarise(runs, horizon, per_year).assign(draw=k)
+
+
 def _over_draws(scenario: Scenario, rules, jobs, progress, draws, posterior, mode):
     """Every rule at each of `draws` draws (posterior, and codings under full), N / D replications each, on consecutive replication numbers."""
     posterior = check_mode(scenario, mode, posterior)
@@ -89,20 +95,15 @@ def _over_draws(scenario: Scenario, rules, jobs, progress, draws, posterior, mod
     cal = scenario.calendar
     scenarios = drawn_scenarios(scenario, posterior, d, codings=mode == "full")
     pool = process_pool(jobs) if jobs > 1 else None
-
-    def one(k: int, sc: Scenario):
-        runs, blk = run(sc, rules, replications=n, jobs=jobs, executor=pool, progress=False, first=k * n)
-        return runs.assign(draw=k), blk, summarise(runs, cal.horizon, cal.meetings_per_year).assign(draw=k)
-
-    # With workers, several draws are in flight at once (a thread each hands its batches to the shared pool), so the
-    # workers are not left idle while one draw's slowest rule finishes. Each draw's numbers are its own: order is kept.
-    threads = ThreadPoolExecutor(2 * jobs, thread_name_prefix="kpsim-draw") if pool is not None else None
+    args = (rules, n, cal.horizon, cal.meetings_per_year)
     bar = tqdm(total=d, desc=f"{scenario.name}: {mode} draws", unit="draw", disable=not progress, leave=False)
     try:
-        if threads is None:
-            done = [one(k, sc) for k, sc in enumerate(scenarios) if bar.update(1) or True]
+        if pool is None:
+            done = [one_draw(sc, k, *args) for k, sc in enumerate(scenarios) if bar.update(1) or True]
         else:
-            futures = [threads.submit(one, k, sc) for k, sc in enumerate(scenarios)]
+            # a draw is the unit of work: each worker simulates, assembles and summarises whole draws, so this
+            # process only collects them (assembling 50 draws here left the workers waiting)
+            futures = [pool.submit(one_draw, sc, k, *args) for k, sc in enumerate(scenarios)]
             for f in as_completed(futures):
                 f.result()  # a draw's error, at once
                 bar.update(1)
@@ -110,10 +111,7 @@ def _over_draws(scenario: Scenario, rules, jobs, progress, draws, posterior, mod
     finally:
         bar.close()
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)  # the draws still waiting end with the batches now running
-        if threads is not None:
-            threads.shutdown(wait=True, cancel_futures=True)
-            pool.shutdown(wait=True)
+            pool.shutdown(wait=True, cancel_futures=True)
     parts, blockers, summaries = (list(x) for x in zip(*done))
     order = {r: i for i, r in enumerate(rules)}  # rule by rule, replications in order, as montecarlo writes them
     runs = pd.concat(parts, ignore_index=True)
