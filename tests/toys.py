@@ -124,3 +124,27 @@ def default_rule(name: str):
         else:
             raise AssertionError(f"rule {name!r}: no value for its required field {field!r} ({info.annotation}); add one here")
     return cls(**params)
+
+
+# ------------------------------------------------------------------ a planted driver (kpsim robustness)
+
+
+def write_planted(folder, supporters=()):
+    """Consensus, noise 0.02 (the prior's least): a blocker at 0 objects to every text of the mandate [0.5, 1]; from about
+    0.21 up it no longer does once the chair has amended to 0.5, and the text passes. `supporters` (actor dicts) are
+    extra actors that decide nothing. Beside it, a posterior of one point at its own dynamics: no parameter swings."""
+    import pandas as pd
+
+    from kpsim.scenario.load import load_scenario
+    from kpsim.scenario.prior import BOX
+
+    actors = [{"id": "pro", "position": 1.0, "salience": 1.0}, {"id": "blocker", "position": 0.0, "salience": 0.9},
+              *supporters, {"id": "bystander", "position": 0.5, "salience": 0.1}]
+    p = folder / "planted.yaml"
+    p.write_text(make_toy_yaml(
+        actors=actors, rules=("consensus",), proposal={"status_quo": 0.0, "position": 1.0, "reservation": 0.5}, horizon=8,
+        dynamics={"noise": 0.02, "reluctance": 0.05, "amendment_step": 0.5, "lobbying": 0.0},
+    ))
+    dyn = load_scenario(p).dynamics
+    pd.DataFrame([{**{k: float(getattr(dyn, k)) for k in BOX}, "weight": 1.0}]).to_csv(folder / "posterior.csv", index=False)
+    return p

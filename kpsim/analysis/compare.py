@@ -99,7 +99,10 @@ def _over_draws(scenario: Scenario, rules, jobs, progress, draws, posterior, mod
     bar = tqdm(total=d, desc=f"{scenario.name}: {mode} draws", unit="draw", disable=not progress, leave=False)
     try:
         if pool is None:
-            done = [one_draw(sc, k, *args) for k, sc in enumerate(scenarios) if bar.update(1) or True]
+            done = []
+            for k, sc in enumerate(scenarios):
+                done.append(one_draw(sc, k, *args))
+                bar.update(1)
         else:
             # a draw is the unit of work: each worker simulates, assembles and summarises whole draws, so this
             # process only collects them (assembling 50 draws here left the workers waiting)

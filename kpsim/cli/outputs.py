@@ -18,11 +18,15 @@ ROBUSTNESS = click.option("--robustness", type=click.Path(file_okay=False, path_
                           help="A folder written by `kpsim robustness` on the same scenario: its swings say what would change the result.")
 
 
+def from_results_folder(fn):
+    """FOLDER, --lang and --robustness, input errors as exit 2: what the brief and the deck both take."""
+    for decorate in (handle_input_errors, ROBUSTNESS, LANG, click.argument("folder", type=RESULTS_DIR)):
+        fn = decorate(fn)
+    return fn
+
+
 @click.command()
-@click.argument("folder", type=RESULTS_DIR)
-@LANG
-@ROBUSTNESS
-@handle_input_errors
+@from_results_folder
 def report(folder, lang, robustness):
     """Write the brief for a plenary from results FOLDER alone: FOLDER/brief.html, brief.pdf (one A4 page) and brief.md.
 
@@ -40,10 +44,7 @@ def report(folder, lang, robustness):
 
 
 @click.command()
-@click.argument("folder", type=RESULTS_DIR)
-@LANG
-@ROBUSTNESS
-@handle_input_errors
+@from_results_folder
 def slides(folder, lang, robustness):
     """Write a 16:9 deck of six slides from results FOLDER alone: FOLDER/slides.pptx (slides.fr.pptx with --lang fr).
 

@@ -379,14 +379,6 @@ def pivotal_counts(failed: np.ndarray, objecting: np.ndarray, rule, electorate: 
             passes &= sup > 0
         out[:p] = objecting[passes, :p].sum(axis=0)
         return out
-    if rule.anonymous:
-        # only counts matter: withdrawing any one participant's objection is the same trial
-        rows = np.flatnonzero(objecting[:, :p].any(axis=1))
-        trial = failed[rows]
-        trial[np.arange(len(rows)), objecting[rows, :p].argmax(axis=1)] = ABSTAIN
-        passes = rows[rule.passes(trial, electorate)]
-        out[:p] += objecting[passes, :p].sum(axis=0)
-        return out
     if isinstance(rule, Chambers):
         return _pivotal_in_chambers(failed, objecting, rule, electorate)
     if isinstance(rule, WeightedMajority | DoubleMajority):

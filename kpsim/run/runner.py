@@ -95,9 +95,9 @@ def actor_ids(scenario: Scenario) -> list[str]:
 def simulate_batch(scenario: Scenario, rule: str, start: int, stop: int) -> Batch:
     """Run replications [start, stop) of one rule to the end."""
     m = PlenaryModel(scenario, rule, np.arange(start, stop), record=False).run()
-    ids = actor_ids(scenario)
-    kinds = {a.id: a.kind for a in scenario.actors}
-    voters = np.array([kinds[i] in scenario.rule(rule).voter_kinds() for i in ids], dtype=bool)
+    ids = m.actor_ids  # participants first, as actor_ids(scenario)
+    voting = scenario.rule(rule).voter_kinds()  # the scenario's rule: an event may have replaced the model's
+    voters = np.array([k in voting for k in m.kinds], dtype=bool)
     objecting = (m.stances == OBJECT) & voters  # observers' objections count only where they vote
     return Batch(
         rule=rule,

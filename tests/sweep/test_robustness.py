@@ -6,25 +6,12 @@ import pandas as pd
 from click.testing import CliRunner
 
 from kpsim.cli import main
-from kpsim.scenario.prior import BOX
+from tests.toys import write_planted
 
 
 def planted(tmp_path, toy_yaml):
-    """Consensus, noise 0.02 (the prior's least): a blocker at 0 objects to every text of the mandate [0.5, 1]; one coding level up (0.25) it
-    abstains at 0.5, which the chair reaches by amending, and the text passes. Nothing else decides anything."""
-    p = tmp_path / "planted.yaml"
-    p.write_text(toy_yaml(
-        actors=[{"id": "pro", "position": 1.0, "salience": 1.0}, {"id": "blocker", "position": 0.0, "salience": 0.9},
-                {"id": "bystander", "position": 0.5, "salience": 0.1}],
-        rules=("consensus",), proposal={"status_quo": 0.0, "position": 1.0, "reservation": 0.5}, horizon=8,
-        dynamics={"noise": 0.02, "reluctance": 0.05, "amendment_step": 0.5, "lobbying": 0.0},
-    ))
-    # a posterior of one point at the scenario's own dynamics: no parameter swings, only the codings
-    from kpsim.scenario.load import load_scenario
-
-    dyn = load_scenario(p).dynamics
-    pd.DataFrame([{**{k: float(getattr(dyn, k)) for k in BOX}, "weight": 1.0}]).to_csv(tmp_path / "posterior.csv", index=False)
-    return p
+    """The planted driver alone: one coding level up (0.25) the blocker abstains at 0.5 and the text passes."""
+    return write_planted(tmp_path)
 
 
 def test_robustness_finds_the_planted_driver(tmp_path, toy_yaml):

@@ -9,26 +9,13 @@ from click.testing import CliRunner
 
 from kpsim.analysis.discovery import find_boxes, prim_lines
 from kpsim.cli import main
-from kpsim.scenario.prior import BOX
+from tests.toys import write_planted
 
 
 def planted(tmp_path, toy_yaml):
-    """Consensus, noise 0.02 (the prior's least): a blocker at 0 objects to every text of the mandate [0.5, 1]; from about 0.21
-    (swung over [0, 0.25]) it no longer does once the chair has amended to 0.5, and the text passes. Three supporters, also named
-    and swung one level (positions 0.55–1), decide nothing; nor do the dynamics (a posterior of one point: no parameter swings)."""
-    p = tmp_path / "planted.yaml"
-    p.write_text(toy_yaml(
-        actors=[{"id": "pro", "position": 1.0, "salience": 1.0}, {"id": "blocker", "position": 0.0, "salience": 0.9},
-                {"id": "pro2", "position": 0.9, "salience": 0.8}, {"id": "pro3", "position": 0.8, "salience": 0.5},
-                {"id": "bystander", "position": 0.5, "salience": 0.1}],
-        rules=("consensus",), proposal={"status_quo": 0.0, "position": 1.0, "reservation": 0.5}, horizon=8,
-        dynamics={"noise": 0.02, "reluctance": 0.05, "amendment_step": 0.5, "lobbying": 0.0},
-    ))
-    from kpsim.scenario.load import load_scenario
-
-    dyn = load_scenario(p).dynamics
-    pd.DataFrame([{**{k: float(getattr(dyn, k)) for k in BOX}, "weight": 1.0}]).to_csv(tmp_path / "posterior.csv", index=False)
-    return p
+    """The planted driver (the blocker swung over [0, 0.25]) and two supporters, also named and swung one level
+    (positions 0.55–1), that decide nothing; nor do the dynamics (a posterior of one point)."""
+    return write_planted(tmp_path, supporters=[{"id": "pro2", "position": 0.9, "salience": 0.8}, {"id": "pro3", "position": 0.8, "salience": 0.5}])
 
 
 ARGS = ["--reps", "20", "--samples", "60", "--seed", "3", "--jobs", "1", "-q"]
