@@ -225,15 +225,17 @@ def _law_meets(support, objection, abstain, test) -> np.ndarray:
     width = test.offset + test.gain * n - low + 1
     args = (np.ascontiguousarray(support, dtype=float), np.ascontiguousarray(objection, dtype=float),
             np.ascontiguousarray(abstain, dtype=float))
-    law = compiled_law_window()(*args, test.gain, 0 if test.veto else test.loss, test.veto, test.offset - low, width)
     first = -low + (1 if test.strict else 0)  # the index of L = 0 (or 1 where a tie fails)
+    law = compiled_law_window()(*args, test.gain, 0 if test.veto else test.loss, test.veto, test.offset - low, width, first)
     return law[:, max(first, 0):].sum(axis=1)
 
 
-def law_window(support, objection, abstain, g: int, l: int, veto: bool, start: int, width: int) -> np.ndarray:
-    """The law of L = g·S − l·O per row (index `start` is L = 0), adding one voter at a time. After i voters L lies in
-    [start − l·i, start + g·i]: each step updates only that window (outside it the law is 0). Plain Python: compiled
-    by compiled_law_window."""
+def law_window(support, objection, abstain, g: int, l: int, veto: bool, start: int, width: int, first: int) -> np.ndarray:
+    """The law of L = g·S − l·O per row (index `start` is L = 0), adding one voter at a time, at the indices from
+    `first` up (the ones the test sums). After i voters L lies in [start − l·i, start + g·i]: each step updates only
+    that window (outside it the law is 0), and within it only the cells the remaining voters can still lift to
+    `first`: a cell below that feeds only cells below it, so the cells summed are the same to the bit (left at 0
+    below). Plain Python: compiled by compiled_law_window."""
     rows, n = support.shape
     out = np.zeros((rows, width))
     cur = np.empty(width)
@@ -244,7 +246,9 @@ def law_window(support, objection, abstain, g: int, l: int, veto: bool, start: i
         a = b = start
         for i in range(n):
             ab, su, ob = abstain[r, i], support[r, i], objection[r, i]
-            for c in range(a - l, b + g + 1):
+            live = max(a - l, first - g * (n - 1 - i))  # below: no support left can reach `first`
+            nxt[a - l : live] = 0.0
+            for c in range(live, b + g + 1):
                 v = 0.0  # abstain, then support, then object: the order numpy's three window updates added them in
                 if a <= c <= b:
                     v = cur[c] * ab
