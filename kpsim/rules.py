@@ -199,10 +199,11 @@ def register(cls: type[RuleParams]) -> type[RuleParams]:
 
 
 def tally(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Supporters and objectors per row: up to 256 columns a matrix product (three times faster than counting);
-    wider, integer sums (there BLAS starts threads that spin on a busy machine: ten times the CPU)."""
-    if s.shape[1] > 256:
-        net, sided = s.sum(axis=1, dtype=np.int64), np.count_nonzero(s, axis=1)
+    """Supporters and objectors per row: up to 64 columns a float32 product (exact for counts, twice as fast as sums);
+    wider, int16 sums (2–4× faster than int64 sums or the product; exact below 2**15 columns)."""
+    if s.shape[1] > 64:
+        acc = np.int16 if s.shape[1] < 2**15 else np.int64
+        net, sided = s.sum(axis=1, dtype=acc).astype(np.int64), np.abs(s).sum(axis=1, dtype=acc).astype(np.int64)
     else:
         f, ones = s.astype(np.float32), np.ones(s.shape[1], dtype=np.float32)
         net, sided = (f @ ones).astype(np.int64), (np.abs(f) @ ones).astype(np.int64)  # supporters − / + objectors
@@ -221,8 +222,7 @@ def _above(part, whole, q: Fraction) -> np.ndarray:
 
 def _meets(part, whole, q: Fraction, ties: str) -> np.ndarray:
     """The count test of a threshold q: at least q * whole if a tie passes, more than it if a tie fails."""
-    q = Fraction(q)
-    return _at_least(part, whole, q) if ties == "pass" else _above(part, whole, q)
+    return (_at_least if ties == "pass" else _above)(part, whole, Fraction(q))
 
 
 def _at_least_weight(part, whole, q: Fraction) -> np.ndarray:

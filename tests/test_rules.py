@@ -7,7 +7,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from kpsim.rules import ABSTAIN, OBJECT, RULES, SUPPORT, Electorate
+from kpsim.rules import ABSTAIN, OBJECT, RULES, SUPPORT, Electorate, tally
 
 ALL = (SUPPORT, ABSTAIN, OBJECT)
 
@@ -222,3 +222,14 @@ def test_default_thresholds_are_exact_fractions():
     )
     assert sc.rules[0].q == Fraction(2, 3)
     assert all(isinstance(ch.q, Fraction) for ch in sc.rules[1].chambers)
+
+
+@pytest.mark.parametrize("n", [0, 1, 64, 65, 300, 2**15 - 1, 2**15])
+def test_tally_counts_exactly_at_every_width(n):
+    """Narrow stance matrices are counted by a float32 product, wide ones by int16 sums (int64 from 2**15 columns)."""
+    s = np.random.default_rng(n).choice(np.array([OBJECT, ABSTAIN, SUPPORT], dtype=np.int8), size=(6, n))
+    s[0], s[1] = SUPPORT, OBJECT  # the largest sums a width allows
+    sup, obj = tally(s)
+    assert sup.dtype == obj.dtype == np.int64
+    np.testing.assert_array_equal(sup, (s == SUPPORT).sum(axis=1))
+    np.testing.assert_array_equal(obj, (s == OBJECT).sum(axis=1))

@@ -29,6 +29,7 @@ from functools import cache
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from kpsim.model.actors import CELLS
 from kpsim.rules import ABSTAIN, OBJECT
 
 GRID = 51  # candidate texts evenly spread over the mandate at noise 0 (with every stance's edge)
@@ -59,19 +60,22 @@ def amend_toward_objectors(model, rows: np.ndarray) -> None:
     `amendment_step` of the way, never past the mandate.
     """
     p = model.n_participants  # the chair answers participants' objections, not observers' (nor non-members')
-    last = model.stances[rows, :p]
-    x = model.positions_at(rows)[:, :p]
     sal = model.salience[:p] if model.members is None else np.where(model.members[:p], model.salience[:p], 0.0)
-    w = np.where(last == OBJECT, sal, 0.0)
-    none = w.sum(axis=1) == 0
-    if none.any():
-        w[none] = np.where(last[none] == ABSTAIN, sal, 0.0)
-    total = w.sum(axis=1)
-    moving = total > 0
-    target = (w * x).sum(axis=1)[moving] / total[moving]
-    r = rows[moving]
     step = model.dynamics.amendment_step
-    model.text[r] = np.clip(model.text[r] + step * (target - model.text[r]), *model.text_bounds)
+    block = max(1, CELLS // max(p, 1))  # rows at a time (temporaries in cache); each row's sums are its own: the same numbers
+    for a in range(0, len(rows), block):
+        part = rows[a : a + block]
+        last = model.stances[part, :p]
+        x = model.positions_at(part)[:, :p]
+        w = np.where(last == OBJECT, sal, 0.0)
+        none = w.sum(axis=1) == 0
+        if none.any():
+            w[none] = np.where(last[none] == ABSTAIN, sal, 0.0)
+        total = w.sum(axis=1)
+        moving = total > 0
+        target = (w * x).sum(axis=1)[moving] / total[moving]
+        r = part[moving]
+        model.text[r] = np.clip(model.text[r] + step * (target - model.text[r]), *model.text_bounds)
 
 
 class SetterChair:

@@ -64,7 +64,12 @@ class Streams:
 
     def uniform(self, rows: np.ndarray | slice, meeting: int, purpose: int = NOISE) -> np.ndarray:
         """Uniforms in (0, 1), shape (len(rows), actors), for the given meeting and purpose."""
-        u = (self.bits(rows, meeting, purpose) >> _S11).astype(np.float64)
-        u += 0.5
-        u *= 2.0**-53
-        return u
+        return to_uniform(self.bits(rows, meeting, purpose))
+
+
+def to_uniform(bits: np.ndarray) -> np.ndarray:
+    """The uniform in (0, 1) that 64 random bits stand for (their top 53): what Streams.uniform reads."""
+    u = (bits >> _S11).astype(np.float64)
+    u += 0.5
+    u *= 2.0**-53
+    return u

@@ -13,7 +13,7 @@ from scipy.special import ndtri
 
 from kpsim.model import actors
 from kpsim.model.chair import SetterChair, count_test_chance
-from kpsim.model.plenary import PlenaryModel, pivotal_by_trial, pivotal_counts
+from kpsim.model.plenary import PlenaryModel, column_counts, pivotal_by_trial, pivotal_counts
 from kpsim.rules import CountTest
 from tests.toys import toy_actors
 
@@ -61,7 +61,7 @@ def test_closed_form_pivots_match_re_deciding_every_objection(rule, wide):
 def test_binned_noise_gives_the_stances_of_exact_noise(toy_scenario, monkeypatch):
     """Coarse bins (16) force many close calls onto the exact path; fine ones almost none: both are exact."""
     sc = toy_scenario(
-        toy_actors(("a", "b", "c", "d", "e", "wdc", "csc"), changes={"c": {"reservation": 0.5}}),
+        toy_actors(("a", "b", "c", "d", "e", "wdc", "csc"), changes={"c": {"reservation": 0.5}, "e": {"salience": 0.0}}),
         dynamics={"noise": 0.7, "acquiescence_isolation": 0.2, "acquiescence_time": 0.05},
     )
     m = PlenaryModel(sc, replications=2000)
@@ -72,8 +72,39 @@ def test_binned_noise_gives_the_stances_of_exact_noise(toy_scenario, monkeypatch
     exact = m.stances_for(x, text, ndtri(m.streams.uniform(rows, 7)), isolation)
     for bits in (4, actors.BIN_BITS):
         monkeypatch.setattr(actors, "BIN_BITS", bits)
-        monkeypatch.setattr(actors, "_BINS", None)
         np.testing.assert_array_equal(actors.noisy_stances(m, rows, 7, x, text, isolation), exact)
+
+
+def test_stances_are_the_same_whatever_the_block(toy_scenario, monkeypatch):
+    """Blocks of (replication, actor) pairs only bound the temporaries: one pair per block or all at once, the same stances."""
+    m = PlenaryModel(toy_scenario(dynamics={"noise": 0.5}), replications=300)
+    m.run_for(2)
+    rows = m.active
+    whole = actors.Actor.take_stances(m, rows, 3)
+    for cells in (1, 7, 10**6):
+        monkeypatch.setattr(actors, "CELLS", cells)
+        np.testing.assert_array_equal(actors.Actor.take_stances(m, rows, 3), whole)
+
+
+@pytest.mark.parametrize("rows", [3, 2**15 + 1])
+def test_column_counts_are_column_sums(rows):
+    mask = np.random.default_rng(rows).random((rows, 5)) < [0.0, 0.3, 0.5, 0.9, 1.0]
+    got = column_counts(mask)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, mask.sum(axis=0))
+    np.testing.assert_array_equal(column_counts(mask[::2, 1:]), mask[::2, 1:].sum(axis=0))  # a strided view too
+
+
+def test_a_run_makes_its_matrix_products_on_one_blas_thread(toy_scenario, monkeypatch):
+    import threadpoolctl  # a dependency of kpsim
+
+    threads = lambda: [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+    before, seen = threads(), []
+    decide = PlenaryModel.decide
+    monkeypatch.setattr(PlenaryModel, "decide", lambda self, *a: seen.append(threads()) or decide(self, *a))
+    PlenaryModel(toy_scenario(), replications=20).run()
+    assert seen and all(n == 1 for t in seen for n in t)
+    assert threads() == before  # and gives the threads back
 
 
 def _law_full_width(support, objection, abstain, test):
