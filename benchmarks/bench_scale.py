@@ -1,8 +1,8 @@
 """Scaling of `kpsim compare` in replications: peak memory, and the speed-up of two processes over one.
 
 Run:
-  python3 benchmarks/bench_scale.py memory [--reps 10000 100000 1000000] [--jobs 2] [--no-charts] [--replay]
-  python3 benchmarks/bench_scale.py speedup [--reps 100000] [--repeat 3] [--no-charts]
+  python3 benchmarks/bench_scale.py memory [--reps 10000 100000 1000000] [--jobs 2] [--no-charts] [--replay] [--uncertainty MODE]
+  python3 benchmarks/bench_scale.py speedup [--reps 100000] [--repeat 3] [--no-charts] [--uncertainty MODE]
 
 Each measurement runs the documented command (`python3 -m kpsim compare
 scenarios/kp/definition_reform.yaml --reps N --jobs J`) end to end in a fresh
@@ -11,8 +11,10 @@ largest sum of resident memory over the command and all its descendants
 (forkserver, workers), sampled every 0.1 s, as PSS (a page shared by k
 processes counts 1/k in each: what the tree costs the machine) and as RSS
 (shared pages counted in every process: errs high). The machine is shared: every line gives the load
-average when the command started; the speed-up is given per pair (jobs 1 and
-jobs 2 run back to back) with its spread over pairs.
+average when the command started, and the CPU time of the whole tree (less
+sensitive to the load than the wall time; each worker's as last sampled, so a little short); the speed-up is given per pair
+(jobs 1 and jobs 2 run back to back) with its spread over pairs.
+`--uncertainty` is passed to the command (default: the scenario's own, `full`).
 
 `--replay` measures the command's own memory (the runs table, summaries, CSV,
 charts) where the model would take hours: each rule's first batch is
@@ -26,6 +28,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -42,6 +45,7 @@ SCENARIO = "scenarios/kp/definition_reform.yaml"
 
 REPLAY = """
 import pickle, sys
+import kpsim.analysis.compare as compare
 import kpsim.run.runner as runner
 from kpsim.cli import main
 recorded = pickle.load(open(sys.argv[1], "rb"))  # rule -> a Batch of runner.MAX_BATCH replications
@@ -56,6 +60,7 @@ def replay(scenario, rule, start, stop):
 
 runner.simulate_batch = replay
 runner.process_pool = lambda jobs: runner._InlineExecutor()  # batches replayed here; writing and charts keep their workers
+compare.process_pool = lambda jobs: runner._InlineExecutor()  # and so are the draws of --uncertainty parameters or full
 main(sys.argv[2:], prog_name="kpsim")
 """
 
@@ -73,40 +78,57 @@ def recorded_batches(path: Path) -> Path:
     return path
 
 
-def measure(reps: int, jobs: int, charts: bool, replay: Path | None = None) -> dict:
-    """Wall time and peak resident memory (whole process tree) of one `kpsim compare`."""
+def _children_cpu() -> float:
+    """CPU seconds of the processes this one has waited for."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def measure(reps: int, jobs: int, charts: bool, replay: Path | None = None, uncertainty: str | None = None, sample: bool = True) -> dict:
+    """Wall time, CPU time and peak resident memory (whole process tree) of one `kpsim compare`."""
     with tempfile.TemporaryDirectory() as tmp:
         args = ["compare", SCENARIO, "--reps", str(reps), "--jobs", str(jobs), "--out", f"{tmp}/run", "-q"]
         args += [] if charts else ["--no-charts"]
+        args += ["--uncertainty", uncertainty] if uncertainty else []
+        children_before = _children_cpu()
         cmd = [sys.executable, "-m", "kpsim", *args] if replay is None else [sys.executable, "-c", REPLAY, str(replay), *args]
         load = os.getloadavg()[0]
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         top, top_pss, peak_one, root = 0, 0, 0, psutil.Process(proc.pid)
+        cpu: dict[int, float] = {}  # pid -> CPU seconds, as last seen
         while proc.poll() is None:
             try:
-                mem = [p.memory_full_info() for p in [root, *root.children(recursive=True)]]
+                tree = [root, *root.children(recursive=True)]
+                for p in tree:
+                    t = p.cpu_times()
+                    cpu[p.pid] = t.user + t.system
+                # reading every process's memory map costs time: not while timing a speed-up
+                mem = [p.memory_full_info() for p in tree] if sample else []
             except psutil.Error:  # a process ended between listing and reading
                 continue
-            rss = [m.rss for m in mem]
-            top, top_pss, peak_one = max(top, sum(rss)), max(top_pss, sum(m.pss for m in mem)), max(peak_one, max(rss))
-            time.sleep(0.1)
+            if mem:
+                rss = [m.rss for m in mem]
+                top, top_pss, peak_one = max(top, sum(rss)), max(top_pss, sum(m.pss for m in mem)), max(peak_one, max(rss))
+            time.sleep(0.1 if sample else 0.2)
         wall = time.perf_counter() - start
+        cpu[proc.pid] = _children_cpu() - children_before  # the command's own, exactly; other processes' as last seen (a fraction of a second short)
         if proc.returncode:
             raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr.read().decode()}")
-    return {"reps": reps, "jobs": jobs, "charts": charts, "wall_s": wall, "peak_mib": top / 2**20, "peak_pss_mib": top_pss / 2**20, "peak_one_mib": peak_one / 2**20, "load": load}
+    return {"reps": reps, "jobs": jobs, "charts": charts, "wall_s": wall, "cpu_s": sum(cpu.values()), "peak_mib": top / 2**20, "peak_pss_mib": top_pss / 2**20, "peak_one_mib": peak_one / 2**20, "load": load}
 
 
 def memory(args) -> None:
     key = hashlib.sha1((ROOT / "kpsim" / "run" / "runner.py").read_bytes()).hexdigest()[:12]  # the Batch type's version
     replay = recorded_batches(Path(tempfile.gettempdir()) / f"kpsim_bench_scale_{key}.pkl") if args.replay else None
-    print("| replications per rule | jobs | charts | model | peak PSS, all processes (MiB) | peak RSS, all processes (MiB) | largest process RSS (MiB) | wall (s) | load average at start |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(f"--uncertainty {args.uncertainty or 'the scenario default'}")
+    print("| replications per rule | jobs | charts | model | peak PSS, all processes (MiB) | peak RSS, all processes (MiB) | largest process RSS (MiB) | wall (s) | CPU (s) | load average at start |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for n in args.reps:
-        m = measure(n, args.jobs, not args.no_charts, replay)
+        m = measure(n, args.jobs, not args.no_charts, replay, args.uncertainty)
         print(
             f"| {n:,} | {m['jobs']} | {'yes' if m['charts'] else 'no'} | {'replayed' if replay else 'run'} | {m['peak_pss_mib']:,.0f} | {m['peak_mib']:,.0f} | "
-            f"{m['peak_one_mib']:,.0f} | {m['wall_s']:.1f} | {m['load']:.1f} |",
+            f"{m['peak_one_mib']:,.0f} | {m['wall_s']:.1f} | {m['cpu_s']:.1f} | {m['load']:.1f} |",
             flush=True,
         )
 
@@ -114,14 +136,14 @@ def memory(args) -> None:
 def speedup(args) -> None:
     n = args.reps[0]
     ratios = []
-    print(f"{n:,} replications per rule, charts: {'no' if args.no_charts else 'yes'}")
-    print("| pair | jobs 1 (s) | load | jobs 2 (s) | load | speed-up |")
-    print("|---|---|---|---|---|---|")
+    print(f"{n:,} replications per rule, charts: {'no' if args.no_charts else 'yes'}, --uncertainty {args.uncertainty or 'the scenario default'}")
+    print("| pair | jobs 1 (s) | CPU (s) | load | jobs 2 (s) | CPU (s) | load | speed-up |")
+    print("|---|---|---|---|---|---|---|---|")
     for k in range(args.repeat):
-        one = measure(n, 1, not args.no_charts)
-        two = measure(n, 2, not args.no_charts)
+        one = measure(n, 1, not args.no_charts, uncertainty=args.uncertainty, sample=False)
+        two = measure(n, 2, not args.no_charts, uncertainty=args.uncertainty, sample=False)
         ratios.append(one["wall_s"] / two["wall_s"])
-        print(f"| {k + 1} | {one['wall_s']:.1f} | {one['load']:.1f} | {two['wall_s']:.1f} | {two['load']:.1f} | {ratios[-1]:.2f}× |", flush=True)
+        print(f"| {k + 1} | {one['wall_s']:.1f} | {one['cpu_s']:.1f} | {one['load']:.1f} | {two['wall_s']:.1f} | {two['cpu_s']:.1f} | {two['load']:.1f} | {ratios[-1]:.2f}× |", flush=True)
     print(f"speed-up: median {statistics.median(ratios):.2f}×, range {min(ratios):.2f}–{max(ratios):.2f}× over {len(ratios)} pairs")
 
 
@@ -132,6 +154,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-charts", action="store_true")
+    parser.add_argument("--uncertainty", choices=("montecarlo", "parameters", "full"))
     parser.add_argument("--replay", action="store_true", help="replay recorded batches instead of running the model (memory only)")
     args = parser.parse_args()
     if args.what == "memory":

@@ -10,7 +10,6 @@ import time
 from concurrent.futures import as_completed
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
@@ -29,7 +28,7 @@ from kpsim.analysis.uncertainty import (
 from kpsim.analysis.winset import label_summary
 from kpsim.run.pool import default_jobs, process_pool
 from kpsim.run.provenance import run_meta
-from kpsim.run.runner import run
+from kpsim.run.runner import concat_runs, run
 from kpsim.scenario.load import load_scenario
 from kpsim.scenario.schema import Scenario
 
@@ -71,7 +70,7 @@ def compare(
     if uncertainty not in MODES:
         check_mode(scenario, uncertainty, None)  # says what is allowed
     if uncertainty == "montecarlo":
-        runs, blockers = run(scenario, rules, jobs=jobs, progress=progress)
+        runs, blockers = run(scenario, rules, jobs=jobs, progress=progress, years=False)  # runs.csv derives its years column on writing
         summary = summarise(runs, cal.horizon, cal.meetings_per_year).assign(interval=interval_label("montecarlo"))
         extra = {"uncertainty": "montecarlo"}
     else:
@@ -83,7 +82,7 @@ def compare(
 
 def one_draw(sc: Scenario, k: int, rules, n: int, horizon: int, per_year: float):
     """Draw k: every rule, replications k·n … (k+1)·n − 1, its tables and its summary (on a worker, or here)."""
-    runs, blk = run(sc, rules, replications=n, jobs=1, progress=False, first=k * n)
+    runs, blk = run(sc, rules, replications=n, jobs=1, progress=False, first=k * n, years=False)
     return runs.assign(draw=k), blk, summarise(runs, horizon, per_year).assign(draw=k)
 
 
@@ -116,9 +115,7 @@ def _over_draws(scenario: Scenario, rules, jobs, progress, draws, posterior, mod
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     parts, blockers, summaries = (list(x) for x in zip(*done))
-    order = {r: i for i, r in enumerate(rules)}  # rule by rule, replications in order, as montecarlo writes them
-    runs = pd.concat(parts, ignore_index=True)
-    runs = runs.iloc[np.lexsort((runs["replication"].to_numpy(), runs["rule"].map(order).to_numpy()))].reset_index(drop=True)
+    runs = concat_runs(parts)  # rule by rule, replications in order, as montecarlo writes them; one copy at a time
     pooled = summarise(runs, cal.horizon, cal.meetings_per_year)
     summary = across_draws(pooled, pd.concat(summaries, ignore_index=True), interval_label(mode, d, posterior is not None))
     extra = {"uncertainty": mode, "draws": d, "replications_per_draw": n, "posterior": str(posterior) if posterior else None,

@@ -7,24 +7,29 @@ import pandas as pd
 
 from kpsim.analysis.outputs import table
 from kpsim.analysis.summary import wilson
+from kpsim.analysis.survival import by_rule
+
 COLUMNS = ["rule", "observer", "replications", "left", "left_lo", "left_hi", "median_exit_meeting", "first_exit_meeting", "last_exit_meeting"]
 
 
-def exit_meetings(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per (rule, observer) exit: runs.csv's `exits` column ('csc@2;gw@5') unpacked.
+def exit_meetings(runs: pd.DataFrame) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
+    """(rule, observer) -> (meetings it walked out at, how many replications each): runs.csv's `exits` column ('csc@2;gw@5') unpacked.
 
-    Many replications share a pattern: each distinct one is split once and repeated by its count
-    (rows grouped by pattern, not in replication order; the callers only aggregate)."""
-    exits = runs["exits"].astype(object).where(runs["exits"].notna(), "")
-    counts = runs.groupby([runs["rule"].astype(object), exits], sort=False).size()
-    rules, observers, meetings, repeats = [], [], [], []
-    for (rule, text), k in counts.items():
-        for item in filter(None, text.split(";")):
-            who, when = item.rsplit("@", 1)
-            rules.append(rule), observers.append(who), meetings.append(int(when)), repeats.append(k)
-    r = np.asarray(repeats, dtype=np.int64)
-    return pd.DataFrame({"rule": np.repeat(np.asarray(rules, dtype=object), r), "observer": np.repeat(np.asarray(observers, dtype=object), r),
-                         "meeting": np.repeat(np.asarray(meetings, dtype=np.int64), r)})
+    Many replications share a pattern: each rule's patterns are counted on their
+    codes and each distinct one is split once, so the table is never copied.
+    """
+    exits = runs["exits"]
+    codes, names = (exits.cat.codes.to_numpy(), exits.cat.categories) if isinstance(exits.dtype, pd.CategoricalDtype) else pd.factorize(exits)
+    found: dict[tuple[str, str], dict[int, int]] = {}
+    for rule, g in by_rule(pd.DataFrame({"rule": runs["rule"], "code": codes}, copy=False), ["code"]):
+        code = g["code"]
+        counts = np.bincount(code[code >= 0], minlength=len(names))  # -1: no exit (an empty cell read back)
+        for k in np.flatnonzero(counts):
+            for item in filter(None, str(names[k]).split(";")):
+                who, when = item.rsplit("@", 1)
+                at = found.setdefault((rule, who), {})
+                at[int(when)] = at.get(int(when), 0) + int(counts[k])
+    return {key: (np.fromiter(at, dtype=np.int64), np.fromiter(at.values(), dtype=np.int64)) for key, at in found.items()}
 
 
 @table("exits.csv")
@@ -34,14 +39,15 @@ def exits_table(results) -> pd.DataFrame:
     if "exits" not in runs:
         return pd.DataFrame(columns=COLUMNS)
     observers = [a.id for a in results.scenario.actors if a.patience is not None]
-    left = exit_meetings(runs).groupby(["rule", "observer"])["meeting"]
-    meetings = {key: g.to_numpy() for key, g in left}
+    left = exit_meetings(runs)
+    none = (np.array([], dtype=np.int64), np.array([], dtype=np.int64))
     out = []
-    for rule, n in runs.groupby("rule", sort=False).size().items():
+    for rule, g in by_rule(runs, ["adopted"]):
+        n = len(g["adopted"])
         for obs in observers:
-            m = meetings.get((rule, obs), np.array([], dtype=int))
-            share, lo, hi = wilson(len(m), n)
-            when = (float(np.median(m)), int(m.min()), int(m.max())) if len(m) else (np.nan, np.nan, np.nan)
+            meetings, counts = left.get((rule, obs), none)
+            share, lo, hi = wilson(int(counts.sum()), n)
+            when = (float(np.median(np.repeat(meetings, counts))), int(meetings.min()), int(meetings.max())) if len(meetings) else (np.nan, np.nan, np.nan)
             out.append([rule, obs, n, share, lo, hi, *when])
     return pd.DataFrame(out, columns=COLUMNS)
 

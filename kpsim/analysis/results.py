@@ -10,8 +10,10 @@ the brief can be redrawn later without running the simulation again.
 from __future__ import annotations
 
 import json
+import threading
 import warnings
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -46,31 +48,76 @@ def new_run_dir(scenario_name: str, root: Path = Path("results")) -> Path:
 CSV_CHUNK = 50_000  # rows one worker formats at once when a big table is written with jobs > 1 (about 0.25 s of work)
 
 
-def write_table(df: pd.DataFrame, path: Path, jobs: int = 1) -> None:
-    """df as CSV; a big table is formatted by `jobs` worker processes, chunk by chunk, written in order.
+def write_table(df: pd.DataFrame, path: Path) -> None:
+    """A small table as CSV (runs.csv, the big one, goes through write_runs)."""
+    df.to_csv(path, index=False)
+
+
+def _runs_rows(runs: pd.DataFrame, per_year: float, header: bool = False) -> str:
+    """Rows of runs.csv. Its `years` column (meetings / meetings per year) is made here, beside meetings, not kept in memory: 8 bytes a row."""
+    if "years" not in runs:
+        runs = runs.copy(deep=False)
+        runs.insert(runs.columns.get_loc("meetings") + 1, "years", runs["meetings"] / per_year)
+    return runs.to_csv(index=False, header=header)
+
+
+def write_runs(runs: pd.DataFrame, path: Path, per_year: float, jobs: int = 1, pool=None, stop: threading.Event | None = None) -> None:
+    """runs.csv, chunk by chunk; with `pool` (of `jobs` worker processes), the chunks are formatted there and written in order.
 
     Formatting numbers as text is the slow part: about 40 s of one core for 10⁶
-    replications × 8 rules. Each value is formatted on its own, so the
-    file is byte for byte the one `df.to_csv` writes.
+    replications × 8 rules. Each value is formatted on its own, so the file is
+    byte for byte the one `df.to_csv` writes. `stop` (set by another thread) ends the writing early.
     """
-    if jobs <= 1 or len(df) < 2 * CSV_CHUNK:
-        df.to_csv(path, index=False)
-        return
-    from kpsim.run.pool import process_pool
-
-    with open(path, "w", encoding="utf-8", newline="") as f, process_pool(jobs, preload="kpsim.analysis.results") as pool:
-        f.write(df.iloc[:0].to_csv(index=False))
+    chunks = (runs.iloc[a : a + CSV_CHUNK] for a in range(0, len(runs), CSV_CHUNK))
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(_runs_rows(runs.iloc[:0], per_year, header=True))
+        if pool is None:
+            for chunk in chunks:
+                f.write(_runs_rows(chunk, per_year))
+            return
         pending: deque = deque()
-        for a in range(0, len(df), CSV_CHUNK):
-            pending.append(pool.submit(_csv_rows, df.iloc[a : a + CSV_CHUNK]))
+        for chunk in chunks:
+            if stop is not None and stop.is_set():
+                return
+            pending.append(pool.submit(_runs_rows, chunk, per_year))
             if len(pending) > 2 * jobs:  # a few chunks in flight: memory stays flat
                 f.write(pending.popleft().result())
         while pending:
             f.write(pending.popleft().result())
 
 
-def _csv_rows(df: pd.DataFrame) -> str:
-    return df.to_csv(index=False, header=False)
+@contextmanager
+def runs_written(runs: pd.DataFrame, path: Path, per_year: float, jobs: int = 1):
+    """Write runs.csv while the block runs: worker processes format it, a thread here writes it, this thread is free for the other tables.
+
+    Small tables, or jobs 1, are written here before the block. An error of either side is raised here; the block's stops the writing.
+    """
+    if jobs <= 1 or len(runs) < 2 * CSV_CHUNK:
+        write_runs(runs, path, per_year)
+        yield
+        return
+    from kpsim.run.pool import process_pool
+
+    failed: list[BaseException] = []
+    stop = threading.Event()
+
+    def write():
+        try:
+            write_runs(runs, path, per_year, jobs, pool, stop)
+        except BaseException as exc:  # handed to the caller's thread
+            failed.append(exc)
+
+    with process_pool(jobs, preload="kpsim.analysis.results") as pool:  # started here, not in the thread (a fork must not happen there)
+        writer = threading.Thread(target=write, name="runs.csv", daemon=True)
+        writer.start()
+        try:
+            yield
+            writer.join()
+        finally:
+            stop.set()  # the block failed or was interrupted (after a finished writer: nothing to stop)
+            writer.join()
+    if failed:
+        raise failed[0]
 
 
 @dataclass
@@ -112,14 +159,14 @@ class Results:
         written = []
         with atomic_dir(folder, force=force) as tmp:
             (tmp / "scenario.yaml").write_text(scenario_yaml(self.scenario))
-            write_table(self.runs, tmp / "runs.csv", jobs=jobs)
-            write_table(self.summary, tmp / "summary.csv")
-            write_table(self.blockers, tmp / "blockers.csv")
-            tables = self.tables()
-            for name, table in tables.items():
-                if len(table):
-                    write_table(table, tmp / name)
-                    written.append(tmp / name)
+            with runs_written(self.runs, tmp / "runs.csv", self.scenario.calendar.meetings_per_year, jobs):
+                write_table(self.summary, tmp / "summary.csv")
+                write_table(self.blockers, tmp / "blockers.csv")
+                tables = self.tables()
+                for name, table in tables.items():
+                    if len(table):
+                        write_table(table, tmp / name)
+                        written.append(tmp / name)
             if charts:
                 written += write_charts(self, tables, tmp / "charts", jobs=jobs, progress=progress)
             write_meta(tmp / "meta.json", self.meta)

@@ -12,7 +12,7 @@ The curve and its band are scipy.stats.ecdf's estimator on right-censored
 data (Greenwood, or exponential Greenwood "log-log"), written out here in
 numpy because every chunk of a sweep summarises its runs and importing
 scipy.stats costs each worker a quarter of a second; the tests hold the two
-equal. The logrank test is scipy's. This module adapts them to the
+equal. So is the logrank test (scipy's arithmetic, from counts per meeting). This module adapts them to the
 simulation's vocabulary and fixes the conventions (step functions, medians,
 edge cases).
 """
@@ -20,13 +20,12 @@ edge cases).
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri
+from scipy.special import ndtr, ndtri
 
 from kpsim.analysis.outputs import table
 
@@ -263,6 +262,40 @@ def restricted_mean_se(surv: Survival, horizon: float) -> float:
     return float(math.sqrt(var))
 
 
+def _tally(meetings, censored) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A sample as a log-rank test needs it: its distinct durations, how many lasted at least each, how many adopted at each."""
+    return _steps(*_as_inputs(meetings, censored))
+
+
+def _logrank_tallies(a, b) -> tuple[float, float]:
+    """scipy.stats.logrank's statistic and two-sided p-value, from the two samples' tallies.
+
+    Its arithmetic step for step, but the variance's products in exact integers:
+    scipy multiplies four risk-set counts in int64, which wraps past 2**63 (from
+    about 10⁵ replications a rule here) and gives a wrong statistic without a warning.
+    """
+    (ta, ra, da), (tb, rb, db) = a, b
+    if not da.any() and not db.any():
+        return math.nan, math.nan
+    times = np.union1d(ta[da > 0], tb[db > 0])  # the pooled sample's adoption times
+
+    def at(t, r, d):  # at risk (duration ≥ time) and adoptions, at each pooled adoption time
+        i = np.searchsorted(t, times)
+        found = np.append(t, np.inf)[i] == times
+        return np.append(r, 0)[i], np.where(found, np.append(d, 0)[i], 0)
+
+    (n_a, d_a), (n_b, d_b) = at(ta, ra, da), at(tb, rb, db)
+    n, d = n_a + n_b, d_a + d_b
+    big = [np.asarray(x, dtype=object) for x in (n_a, n_b, d, n)]  # Python integers: exact
+    num = big[0] * big[1] * big[2] * (big[3] - big[2])
+    den = big[3] ** 2 * (big[3] - 1)
+    keep = n > 1
+    with np.errstate(invalid="ignore"):  # zero variance (every adoption at one meeting): 0/0, nothing to test, NaN says so
+        var = np.sum(num[keep].astype(float) / den[keep].astype(float))
+        statistic = (int(da.sum()) - np.sum(n_a * (d / n))) / np.sqrt(var)
+    return float(statistic), float(2 * ndtr(-np.abs(statistic)))
+
+
 def logrank(a_meetings, a_censored, b_meetings, b_censored) -> tuple[float, float]:
     """Two-sided logrank test that two rules deadlock equally long.
 
@@ -270,23 +303,10 @@ def logrank(a_meetings, a_censored, b_meetings, b_censored) -> tuple[float, floa
     with 1 df); negative means rule a sees fewer adoptions than expected,
     i.e. longer deadlocks. If neither group ever adopts there is no
     information, and (nan, nan) is returned instead of scipy's 0/0 warning.
+    Computed from each sample's counts per meeting (see _logrank_tallies):
+    scipy's own sorts and copies every replication of both rules, for each pair.
     """
-    from scipy import stats  # here, not at the top: summaries need no scipy.stats (see the module's docstring)
-
-    ta, ca = _as_inputs(a_meetings, a_censored)
-    tb, cb = _as_inputs(b_meetings, b_censored)
-    if ca.all() and cb.all():
-        return math.nan, math.nan
-    with warnings.catch_warnings():
-        # zero variance (e.g. every run in both groups adopted at the same meeting) gives 0/0:
-        # there is nothing to test, and NaN says so
-        warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
-        res = stats.logrank(
-            stats.CensoredData.right_censored(ta, ca),
-            stats.CensoredData.right_censored(tb, cb),
-            alternative="two-sided",
-        )
-    return float(res.statistic), float(res.pvalue)
+    return _logrank_tallies(_tally(a_meetings, a_censored), _tally(b_meetings, b_censored))
 
 
 def pairwise_logrank(groups: dict[str, tuple]) -> pd.DataFrame:
@@ -295,9 +315,10 @@ def pairwise_logrank(groups: dict[str, tuple]) -> pd.DataFrame:
     p-values are unadjusted; with many rules, adjust (e.g. Holm) before
     calling a difference real.
     """
+    tallies = {name: _tally(m, c) for name, (m, c) in groups.items()}  # once per rule, not once per pair
     rows = []
-    for (name_a, (ma, ca)), (name_b, (mb, cb)) in combinations(groups.items(), 2):
-        stat, p = logrank(ma, ca, mb, cb)
+    for (name_a, a), (name_b, b) in combinations(tallies.items(), 2):
+        stat, p = _logrank_tallies(a, b)
         rows.append({"rule_a": name_a, "rule_b": name_b, "statistic": stat, "pvalue": p})
     return pd.DataFrame(rows, columns=["rule_a", "rule_b", "statistic", "pvalue"])
 

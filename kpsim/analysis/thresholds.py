@@ -9,6 +9,7 @@ import pandas as pd
 
 from kpsim.analysis.outputs import table
 from kpsim.analysis.summary import Z
+from kpsim.analysis.survival import by_rule
 from kpsim.errors import InputError
 from kpsim.scenario.schema import Scenario
 
@@ -39,8 +40,8 @@ def outvoted(runs: pd.DataFrame) -> pd.DataFrame:
     exactly the number outvoted when the text passed.
     """
     rows = []
-    for rule, g in runs.groupby("rule", sort=False):
-        counts = g.loc[g["adopted"], "n_objectors"].to_numpy(dtype=float)
+    for rule, g in by_rule(runs, ["adopted", "n_objectors"]):  # views of each rule's rows, not a copy of the table
+        counts = g["n_objectors"][g["adopted"]].astype(float)
         mean = counts.mean() if counts.size else math.nan
         half = Z * counts.std(ddof=1) / math.sqrt(counts.size) if counts.size > 1 else math.nan
         rows.append({"rule": rule, "outvoted": mean, "outvoted_lo": mean - half, "outvoted_hi": mean + half})

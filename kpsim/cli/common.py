@@ -2,7 +2,7 @@
 
 Exit codes: 0 success, 2 bad input (scenario errors, unknown rule, bad
 option, a folder another run is writing), 3 the filesystem refused (disk
-full, read-only, no permission), 130 interrupted. Bad input is reported as
+full, read-only, no permission), 130 interrupted (Ctrl-C, or SIGTERM). Bad input is reported as
 `file:line: field = value — what is allowed`, a filesystem error as one line
 naming the path and the cause; never a traceback, and never a results
 folder that looks finished when it is not.
@@ -10,10 +10,13 @@ folder that looks finished when it is not.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shlex
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -25,13 +28,31 @@ from kpsim.fields import MAX_REPLICATIONS, MAX_SEED
 FILESYSTEM_ERROR = 3
 
 
+def _terminated(signum, frame):
+    raise KeyboardInterrupt  # unwinds as Ctrl-C does: pools stopped, half-written folders removed
+
+
+@contextlib.contextmanager
+def sigterm_as_ctrl_c():
+    """`kill PID` (SIGTERM) stops a command as Ctrl-C does; its default would end this process at once and leave its workers running."""
+    if threading.current_thread() is not threading.main_thread():  # signals are handled by the main thread only
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def handle_input_errors(fn):
-    """Turn InputError into plain messages and exit code 2, a filesystem error into one line and exit 3; Ctrl-C into exit code 130."""
+    """Turn InputError into plain messages and exit code 2, a filesystem error into one line and exit 3; Ctrl-C or SIGTERM into exit code 130."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            with sigterm_as_ctrl_c():
+                return fn(*args, **kwargs)
         except InputError as exc:
             for msg in exc.messages:
                 click.echo(f"error: {msg}", err=True)

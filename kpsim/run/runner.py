@@ -7,6 +7,7 @@ same replication under two rules sees the same draws (paired comparisons).
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 from concurrent.futures import Executor, FIRST_COMPLETED, wait
 from dataclasses import dataclass
@@ -140,12 +141,14 @@ def run(
     progress: bool = True,
     first: int = 0,
     batch: int | None = None,
+    years: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run `replications` of each rule, numbered from `first` (a sweep runs a big point in parts); fail fast if any batch fails.
 
     Returns the raw tables: runs (one row per replication and rule) and blockers
     (one row per actor and rule). `batch` replications advance in lockstep
-    (default: batch_size).
+    (default: batch_size). `years=False` leaves out the `years` column (meetings /
+    meetings per year, 8 bytes a row): Results.write derives it when it writes runs.csv.
     """
     rules = rules or [r.label for r in scenario.rules]
     for r in rules:
@@ -181,7 +184,49 @@ def run(
         bar.close()
         if own:
             executor.shutdown(wait=True, cancel_futures=True)
-    return table.frames()
+    return table.frames(years)
+
+
+def concat_runs(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Runs tables of consecutive replication ranges (the draws of --uncertainty), given in that order, as one: rule by rule, replications in order.
+
+    What pd.concat and a sort by (rule, replication) give, without their two copies
+    of the table: columns are moved one at a time (each is dropped from `parts`
+    once copied), so the peak is the table once and a column. Categorical columns
+    keep one sorted set of categories (pd.concat turns differing ones into text).
+    """
+    rules = list(parts[0]["rule"].cat.categories)
+    # each part holds each rule's rows together, in the rules' order (as _Table writes them)
+    bounds = [np.searchsorted(p["rule"].cat.codes.to_numpy(), np.arange(len(rules) + 1)) for p in parts]
+    pieces = [(i, b[r], b[r + 1]) for r in range(len(rules)) for i, b in enumerate(bounds)]
+    n = sum(len(p) for p in parts)
+    out = {}
+    for col in list(parts[0].columns):
+        categorical = isinstance(parts[0][col].dtype, pd.CategoricalDtype)
+        if categorical:
+            categories = rules if col == "rule" else sorted(set().union(*(p[col].cat.categories for p in parts)))
+            values = [p[col].cat.set_categories(categories).cat.codes.to_numpy() for p in parts]
+        else:
+            values = [p[col].to_numpy() for p in parts]
+        column = np.empty(n, np.result_type(*values))
+        at = 0
+        for i, a, b in pieces:
+            column[at : at + b - a] = values[i][a:b]
+            at += b - a
+        out[col] = pd.Categorical.from_codes(column, categories=categories) if categorical else column
+        del values
+        for p in parts:
+            del p[col]
+        release_freed_memory()
+    return pd.DataFrame(out, copy=False)
+
+
+def release_freed_memory() -> None:
+    """Give freed memory back to the system now: glibc keeps the heap's freed pages for reuse, so the draws' columns, once moved, would still count."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 def _small_int(limit: int):
@@ -241,9 +286,12 @@ class _Table:
         at = {s: i for i, s in enumerate(order)}
         remap = np.zeros(max(len(known), 1), dtype=np.int32)
         remap[list(known.values())] = [at[s] for s in known]
-        return pd.Categorical.from_codes(remap[self.cols[name]], categories=order)
+        codes = self.cols[name]
+        remap.take(codes, out=codes, mode="clip")  # in place: no second copy of the column (every code is in range)
+        return pd.Categorical.from_codes(codes, categories=order)
 
-    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def frames(self, years: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The runs and blockers tables (once: the categorical columns are recoded in place)."""
         scenario, n, c = self.scenario, self.n, self.cols
         rules = pd.Categorical.from_codes(np.repeat(np.arange(len(self.rules), dtype=_small_int(len(self.rules))), n), categories=self.rules)
         replication = np.tile(np.arange(self.first, self.first + n, dtype=np.int32 if self.first + n < 2**31 else np.int64), len(self.rules))
@@ -254,7 +302,7 @@ class _Table:
             "abandoned": c["abandoned"],
             "censored": ~c["adopted"],
             "meetings": c["meetings"],
-            "years": c["meetings"] / scenario.calendar.meetings_per_year,
+            **({"years": c["meetings"] / scenario.calendar.meetings_per_year} if years else {}),
             "final_position": c["final_position"],
             "surviving_share": c["surviving_share"],
             "n_objectors": c["n_objectors"],

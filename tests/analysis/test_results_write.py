@@ -1,25 +1,46 @@
-"""A big runs table written by several processes is byte for byte the one pandas writes."""
+"""runs.csv, written by several processes while this one builds the other tables, is byte for byte the one pandas writes."""
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import kpsim.analysis.results as results
 
 
-def test_parallel_csv_is_byte_identical(tmp_path, monkeypatch):
+def runs_table(n: int = 2_345) -> pd.DataFrame:
     rng = np.random.default_rng(0)
-    n = 2_345
-    runs = pd.DataFrame(
+    return pd.DataFrame(
         {
             "rule": pd.Categorical.from_codes(np.repeat([0, 1], [1_000, n - 1_000]), categories=["consensus", "two_thirds"]),
             "replication": np.arange(n, dtype=np.int32),
             "adopted": rng.random(n) < 0.5,
-            "meetings": rng.integers(1, 40, n).astype(np.int16),
+            "meetings": rng.integers(0, 40, n).astype(np.int16),
             "share": np.where(rng.random(n) < 0.3, np.nan, rng.random(n)),
             "objectors": pd.Categorical.from_codes(rng.integers(0, 3, n), categories=["", "a;b", "café"]),
         }
     )
-    runs.to_csv(tmp_path / "pandas.csv", index=False)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_runs_csv_is_pandas_own_with_years_made_on_writing(tmp_path, monkeypatch, jobs):
+    runs = runs_table()
+    with_years = runs.copy()
+    with_years.insert(4, "years", runs["meetings"] / 3)
+    with_years.to_csv(tmp_path / "pandas.csv", index=False)
     monkeypatch.setattr(results, "CSV_CHUNK", 400)
-    results.write_table(runs, tmp_path / "parallel.csv", jobs=2)
-    assert (tmp_path / "parallel.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+    for name, table in (("derived.csv", runs), ("kept.csv", with_years)):
+        with results.runs_written(table, tmp_path / name, 3, jobs=jobs):
+            pass
+        assert (tmp_path / name).read_bytes() == (tmp_path / "pandas.csv").read_bytes(), name
+    assert "years" not in runs  # the table in memory is left as it was
+
+
+def test_an_error_beside_the_writing_stops_it_and_is_raised(tmp_path, monkeypatch):
+    monkeypatch.setattr(results, "CSV_CHUNK", 10)
+    with pytest.raises(RuntimeError, match="beside"), results.runs_written(runs_table(), tmp_path / "runs.csv", 3, jobs=2):
+        raise RuntimeError("an error beside the writing")
+
+
+def test_an_error_of_the_writing_is_raised(tmp_path):
+    with pytest.raises(OSError), results.runs_written(runs_table(300_000), tmp_path / "no such folder" / "runs.csv", 3, jobs=2):
+        pass

@@ -301,3 +301,32 @@ def test_logrank_with_nothing_to_test_is_nan_without_warnings():
         warnings.simplefilter("error")
         stat, p = logrank(np.ones(50), np.zeros(50, bool), np.ones(40), np.zeros(40, bool))
     assert math.isnan(stat) and math.isnan(p)
+
+
+def test_logrank_is_scipys_to_the_last_bit():
+    rng = np.random.default_rng(21)
+    for _ in range(200):
+        na, nb, horizon = rng.integers(1, 200), rng.integers(1, 200), int(rng.integers(1, 25))
+        a, ac = geometric_runs(rng.uniform(0.02, 0.9), na, horizon, seed=int(rng.integers(1 << 30)))
+        b, bc = geometric_runs(rng.uniform(0.02, 0.9), nb, horizon, seed=int(rng.integers(1 << 30)))
+        ac |= rng.random(na) < 0.3  # withdrawn: censored before the horizon
+        if ac.all() and bc.all():
+            continue
+        ref = stats.logrank(stats.CensoredData.right_censored(a, ac), stats.CensoredData.right_censored(b, bc))
+        assert logrank(a, ac, b, bc) == (float(ref.statistic), float(ref.pvalue))
+
+
+def test_logrank_of_large_samples_does_not_overflow():
+    """At 10⁵ replications a rule scipy's variance overflows int64; the statistic must still be the textbook one."""
+    a, ac = geometric_runs(0.2, 100_000, 20, seed=22)
+    b, bc = geometric_runs(0.25, 100_000, 20, seed=23)
+    u = v = 0.0
+    for t in np.unique(np.concatenate([a[~ac], b[~bc]])):  # the textbook sums, meeting by meeting, in exact integers
+        n_a, n_b = int((a >= t).sum()), int((b >= t).sum())
+        d_a, d = int(((a == t) & ~ac).sum()), int(((a == t) & ~ac).sum() + ((b == t) & ~bc).sum())
+        n = n_a + n_b
+        u += d_a - n_a * d / n
+        v += float(n_a * n_b * d * (n - d)) / float(n * n * (n - 1))
+    stat, p = logrank(a, ac, b, bc)
+    assert stat == pytest.approx(u / math.sqrt(v), rel=1e-9)
+    assert p == pytest.approx(2 * stats.norm.sf(abs(u / math.sqrt(v))), rel=1e-6, abs=1e-300)

@@ -46,3 +46,18 @@ def test_memory_check_uses_the_measured_bytes_per_row(monkeypatch):
     with pytest.raises(InputError, match="GiB"):
         runner.check_memory(10**6, 8)
     runner.check_memory(10**5, 8)
+
+
+def test_draws_joined_in_place_are_concat_and_sort(scenario):
+    """--uncertainty's draws (consecutive replication ranges) joined column by column: the table pd.concat and a sort give."""
+    parts = [runner.run(scenario, replications=100, first=k * 100, batch=50, progress=False, years=False)[0].assign(draw=k) for k in range(3)]
+    odd = parts[1]["objectors"].cat.add_categories("a;b")
+    odd[:7] = "a;b"
+    parts[1]["objectors"] = odd  # one draw's categories differ: they must be merged
+    expected = pd.concat(parts, ignore_index=True)
+    order = expected["rule"].map({"consensus": 0, "chambers": 1}).to_numpy()
+    expected = expected.iloc[np.lexsort((expected["replication"].to_numpy(), order))].reset_index(drop=True)
+    joined = runner.concat_runs(parts)
+    assert joined.to_csv(index=False) == expected.to_csv(index=False)
+    assert joined["objectors"].dtype == "category" and list(joined["rule"].cat.categories) == ["consensus", "chambers"]
+    assert all(p.columns.empty for p in parts)  # moved, not copied
