@@ -8,12 +8,15 @@ null model (benchmarks/bench_core.py) at 20,000 replications, in this
 process. A turn is, in this order: the kernel; `kpsim --help` (starting
 Python and importing the command line); the default command (2,000
 replications per rule, 8 rules, charts) with --jobs J; writing its charts
-again in a fresh process with --jobs 1 and with --jobs J (the command's own
-chart step, timed inside that process: the first charts a process draws pay
-for importing the PDF backend). Prints each turn, then the median and range
-of every time and of its ratio to the same turn's kernel, and the load
-average before and after. Targets: the command ≤ 5× the kernel (≤ 5 s on 2
-cores), charts ≤ 2 s on 2 cores.
+again in a fresh process (the command's own chart step, timed inside that
+process), in the default formats (PNG, SVG) with --jobs 1, with --jobs J
+from a cold start (the worker server starts, and imports matplotlib, while
+this process draws), with --jobs J with the worker server started first as
+`kpsim compare` starts it (while it reads its input), and in PNG, SVG and
+PDF with --jobs J (PDF on request, `--formats png,svg,pdf`). Prints each
+turn, then the median and range of every time and of its ratio to the same
+turn's kernel, and the load average before and after. Targets: the command
+≤ 5× the kernel (≤ 5 s on 2 cores), charts ≤ 2 s on 2 cores.
 """
 
 from __future__ import annotations
@@ -36,17 +39,21 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "kp" / "definition_reform.yaml"
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
-# run in a fresh process: read a results folder, time writing its charts once
+# run in a fresh process: read a results folder, time writing its charts once (argv: folder, out, jobs, formats, cold|warm)
 CHARTS = """
 import sys, time
 from pathlib import Path
+if sys.argv[5] == "warm":
+    from kpsim.run.pool import warm_up
+    warm_up(int(sys.argv[3]), "kpsim.output.charts")
 import kpsim.output
 from kpsim.analysis.outputs import write_charts
 from kpsim.analysis.results import Results
 results = Results.read(sys.argv[1])
 tables = results.tables()
+formats = None if sys.argv[4] == "default" else tuple(sys.argv[4].split(","))
 t = time.perf_counter()
-write_charts(results, tables, Path(sys.argv[2]), jobs=int(sys.argv[3]))
+write_charts(results, tables, Path(sys.argv[2]), jobs=int(sys.argv[3]), formats=formats)
 print(time.perf_counter() - t)
 """
 
@@ -61,8 +68,8 @@ def kpsim(*args: str) -> list[str]:
     return [sys.executable, "-m", "kpsim", *args]
 
 
-def chart_seconds(folder: Path, out: Path, jobs: int) -> float:
-    res = subprocess.run([sys.executable, "-c", CHARTS, str(folder), str(out), str(jobs)], cwd=ROOT, env=ENV, check=True,
+def chart_seconds(folder: Path, out: Path, jobs: int, formats: str = "default", server: str = "cold") -> float:
+    res = subprocess.run([sys.executable, "-c", CHARTS, str(folder), str(out), str(jobs), formats, server], cwd=ROOT, env=ENV, check=True,
                          capture_output=True, text=True)
     return float(res.stdout.split()[-1])
 
@@ -76,6 +83,8 @@ def turn(tmp: Path, i: int, jobs: int) -> dict[str, float]:
     row[f"compare, --jobs {jobs}"] = wall(kpsim("compare", str(SCENARIO), "--out", str(out), "--force", "-q", "--jobs", str(jobs)))
     row["charts, --jobs 1"] = chart_seconds(out, tmp / f"c1_{i}", 1)
     row[f"charts, --jobs {jobs}"] = chart_seconds(out, tmp / f"cj_{i}", jobs)
+    row[f"charts, --jobs {jobs}, worker server started first"] = chart_seconds(out, tmp / f"cw_{i}", jobs, server="warm")
+    row[f"charts with PDF, --jobs {jobs}"] = chart_seconds(out, tmp / f"cp_{i}", jobs, formats="png,svg,pdf")
     return row
 
 

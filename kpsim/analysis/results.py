@@ -146,11 +146,13 @@ class Results:
         """Every analysis table of the outputs registry, by file name (blockers by bloc, log-rank, power, thresholds)."""
         return build_tables(self)
 
-    def write(self, folder: str | Path, force: bool = False, charts: bool = True, jobs: int = 1, progress: bool = False) -> list[Path]:
+    def write(self, folder: str | Path, force: bool = False, charts: bool = True, jobs: int = 1, progress: bool = False,
+              formats: tuple[str, ...] | None = None) -> list[Path]:
         """Write the results folder whole or not at all; returns the analysis tables and charts written.
 
         Charts are those registered by kpsim.output (`import kpsim` registers them
-        when its API is used). An existing non-empty folder is an input error unless `force`.
+        when its API is used), in `formats` (file extensions; None: the charts' own,
+        PNG and SVG). An existing non-empty folder is an input error unless `force`.
         """
         folder = Path(folder)
         self.run_id = folder.name  # the charts' footnotes name the run
@@ -168,7 +170,7 @@ class Results:
                         write_table(table, tmp / name)
                         written.append(tmp / name)
             if charts:
-                written += write_charts(self, tables, tmp / "charts", jobs=jobs, progress=progress)
+                written += write_charts(self, tables, tmp / "charts", jobs=jobs, progress=progress, formats=formats)
             write_meta(tmp / "meta.json", self.meta)
         return [folder / p.relative_to(tmp) for p in written]
 

@@ -9,6 +9,7 @@ import click
 
 from kpsim.cli.common import handle_input_errors, run_options
 from kpsim.cli.core import uncertainty_options
+from kpsim.cli.outputs import FORMATS
 from kpsim.errors import InputError
 
 RESULTS_DIR = click.Path(path_type=Path)
@@ -162,9 +163,14 @@ def winset(file, rules, as_json):
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes drawing charts, this one included (a second one pays about a second to start).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@FORMATS
 @handle_input_errors
-def charts(folder, jobs, quiet):
-    """Redraw the charts of results FOLDER into FOLDER/charts/ (PNG, SVG, PDF)."""
+def charts(folder, jobs, quiet, formats):
+    """Redraw the charts of results FOLDER into FOLDER/charts/ (PNG and SVG; --formats png,svg,pdf adds PDF)."""
+    from kpsim.run.pool import warm_up
+
+    warm_up(jobs, "kpsim.output.charts")  # the worker server imports while this process reads the folder
+    import kpsim.output  # noqa: F401  (registers the charts)
     from kpsim.analysis.results import Results
     from kpsim.atomic import atomic_dir
     from kpsim.analysis.outputs import write_charts
@@ -172,7 +178,7 @@ def charts(folder, jobs, quiet):
     results = Results.read(folder)
     tables = results.tables()
     with atomic_dir(folder / "charts", force=True, ours=None) as tmp:
-        paths = write_charts(results, tables, tmp, jobs=jobs, progress=not quiet)
+        paths = write_charts(results, tables, tmp, jobs=jobs, progress=not quiet, formats=formats)
     click.echo(f"{len(paths)} files in {folder / 'charts'}/")
 
 

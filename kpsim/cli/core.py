@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from kpsim.cli.common import handle_input_errors, run_options, typed_command
+from kpsim.cli.outputs import FORMATS
 from kpsim.errors import InputError
 
 
@@ -83,13 +84,15 @@ def interval_line(meta: dict, scenario) -> str:
     return f"intervals in brackets ({mode}): 95% range over {meta['draws']} {what}, {meta['replications_per_draw']:,} replications each, each widened by its Monte-Carlo error"
 
 
-def execute(file: Path, rules, reps, seed, jobs, out, force, quiet, charts=True, adapt=None, uncertainty=None, draws=None, posterior=None):
-    """Compare, write the results folder, print the table; `adapt` rewrites the scenario first (e.g. a threshold sweep)."""
+def execute(file: Path, rules, reps, seed, jobs, out, force, quiet, charts=True, adapt=None, uncertainty=None, draws=None, posterior=None,
+            formats=None):
+    """Compare, write the results folder, print the table; `adapt` rewrites the scenario first (e.g. a threshold sweep); `formats`: the charts'."""
     from kpsim.run.pool import default_jobs, warm_up
 
     # the worker server imports kpsim while this process does (and the charts' module, where workers will draw them)
     warm_up(jobs, ("kpsim.run.runner", "kpsim.output.charts") if charts else "kpsim.run.runner")
-    import kpsim.output  # noqa: F401  (registers the charts)
+    if charts:
+        import kpsim.output  # noqa: F401  (registers the charts; matplotlib is not imported without them)
     from kpsim.analysis.compare import compare
     from kpsim.analysis.results import new_run_dir
     from kpsim.analysis.exits import exits_table, format_exits
@@ -108,7 +111,7 @@ def execute(file: Path, rules, reps, seed, jobs, out, force, quiet, charts=True,
         check_free(out, force)  # before the run, not after it
         results = compare(scenario, rules, jobs=jobs, progress=not quiet, command=typed_command(), source=str(file),
                           uncertainty=uncertainty, draws=draws, posterior=posterior)
-        written = results.write(out, force=force, charts=charts, jobs=jobs or default_jobs(), progress=not quiet)
+        written = results.write(out, force=force, charts=charts, jobs=jobs or default_jobs(), progress=not quiet, formats=formats)
     cal = scenario.calendar
     click.echo(
         f"{scenario.name}: {scenario.replications:,} replications per rule, horizon {cal.horizon} meetings "
@@ -131,24 +134,27 @@ def execute(file: Path, rules, reps, seed, jobs, out, force, quiet, charts=True,
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--rule", "rule", required=True, help="Name of one rule in the scenario.")
 @run_options
+@FORMATS
 @uncertainty_options
 @handle_input_errors
-def run_cmd(file, rule, reps, seed, jobs, out, force, quiet, uncertainty, draws, posterior):
+def run_cmd(file, rule, reps, seed, jobs, out, force, quiet, formats, uncertainty, draws, posterior):
     """Run one rule of scenario FILE and write a results folder."""
-    execute(file, [rule], reps, seed, jobs, out, force, quiet, uncertainty=uncertainty, draws=draws, posterior=posterior)
+    execute(file, [rule], reps, seed, jobs, out, force, quiet, uncertainty=uncertainty, draws=draws, posterior=posterior, formats=formats)
 
 
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @run_options
 @click.option("--no-charts", is_flag=True, help="Write the tables only, no charts/ folder.")
+@FORMATS
 @uncertainty_options
 @handle_input_errors
-def compare(file, reps, seed, jobs, out, force, quiet, no_charts, uncertainty, draws, posterior):
+def compare(file, reps, seed, jobs, out, force, quiet, no_charts, formats, uncertainty, draws, posterior):
     """Run every rule of scenario FILE on the same random draws and compare them.
 
     Besides the tables, writes charts/ (survival, deadlock, blockers, power and,
-    with two or more count-threshold rules, threshold) as PNG, SVG and PDF.
+    with two or more count-threshold rules, threshold) as PNG and SVG; --formats png,svg,pdf adds PDF.
     """
-    execute(file, None, reps, seed, jobs, out, force, quiet, charts=not no_charts, uncertainty=uncertainty, draws=draws, posterior=posterior)
+    execute(file, None, reps, seed, jobs, out, force, quiet, charts=not no_charts, uncertainty=uncertainty, draws=draws, posterior=posterior,
+            formats=formats)
 

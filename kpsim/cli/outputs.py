@@ -18,6 +18,24 @@ ROBUSTNESS = click.option("--robustness", type=click.Path(file_okay=False, path_
                           help="A folder written by `kpsim robustness` on the same scenario: its swings say what would change the result.")
 
 
+CHART_FORMATS = ("png", "svg", "pdf")  # kpsim.output.style.ALL_FORMATS, named here so that `kpsim --help` does not import it
+
+
+def _chart_formats(ctx, param, value: str | None) -> tuple[str, ...] | None:
+    """--formats as a tuple of file extensions, checked (exit 2) before anything runs; None: the charts' default."""
+    if value is None:
+        return None
+    formats = tuple(dict.fromkeys(f.strip().lower().lstrip(".") for f in value.split(",") if f.strip()))
+    wrong = [f for f in formats if f not in CHART_FORMATS]
+    if wrong or not formats:
+        raise click.BadParameter(f"{', '.join(wrong) or 'none given'}: give one or more of {', '.join(CHART_FORMATS)}, comma-separated")
+    return formats
+
+
+FORMATS = click.option("--formats", callback=_chart_formats, metavar="LIST",
+                       help="Chart files to write, comma-separated: png, svg, pdf (default: png,svg; PDF takes about as long as the other two).")
+
+
 def from_results_folder(fn):
     """FOLDER, --lang and --robustness, input errors as exit 2: what the brief and the deck both take."""
     for decorate in (handle_input_errors, ROBUSTNESS, LANG, click.argument("folder", type=RESULTS_DIR)):

@@ -2,8 +2,10 @@
 
 Each chart is a function of the results (and the analysis tables it reads)
 that returns a matplotlib Figure in the house style (kpsim.output.style); the
-registrations at the bottom say which file each becomes. A new chart is one
-function and one entry there.
+registrations at the bottom say which file each becomes and which tables it
+reads. A new chart is one function and one entry there. Charts read the
+results through kpsim.output.chart_data (their endings, not the runs), which
+is all that a worker process drawing them is sent.
 
 A replication ends adopted, withdrawn, or still open at the horizon; every
 chart keeps the three apart (withdrawn: an x on the curves, a solid grey
@@ -29,6 +31,7 @@ from kpsim.analysis.blockers import bloc_labels, mean_count
 from kpsim.analysis.results import Results
 from kpsim.analysis.summary import PCT, format_ci
 from kpsim.analysis.survival import kaplan_meier
+from kpsim.output.chart_data import ChartData, endings
 from kpsim.output.style import (
     CENSORED,
     FORMATS,
@@ -72,26 +75,24 @@ def draw_survival(ax, results: Results) -> None:
     per_year = results.scenario.calendar.meetings_per_year
     styles = rule_styles(results.rules)
     summary = results.summary.set_index("rule")
-    runs = results.runs
-    any_censored = bool(runs["censored"].any())
-    right = horizon if any_censored else int(runs["meetings"].max())
+    ends = endings(results)
+    right = horizon if ends["censored"].any() else int(ends["meetings"].max())
     seen = {"open": False, "withdrawn": False}
-    for rule, g in runs.groupby("rule", sort=False):
-        meetings = g["meetings"].to_numpy()
-        km = kaplan_meier(meetings, g["censored"].to_numpy())
+    for rule, g in ends.groupby("rule", sort=False):
+        meetings, censored, withdrawn = (np.repeat(g[c].to_numpy(), g["n"]) for c in ("meetings", "censored", "abandoned"))
+        km = kaplan_meier(meetings, censored)
         # the curve is known up to the last observed time; past it only if nobody is left deadlocked
         end = right if km.survival[-1] == 0 else km.times[-1]
         x = np.concatenate(([0.0], km.times, [end]))
         y, lo, hi = (np.concatenate(([1.0], v, [v[-1]])) for v in (km.survival, km.lower, km.upper))
         st = styles[rule]
         row = summary.loc[rule]
-        withdrawn = g["abandoned"].to_numpy()
         label = f"{rule}: median {format_ci(row.median_meetings, row.median_lo, row.median_hi, '{:g}')}"
         label += f", withdrawn {PCT.format(withdrawn.mean())}" if withdrawn.any() else ""
         ax.step(x, y, where="post", label=label, **st)
         band = x <= km.times[-1]  # no band past the last observation
         ax.fill_between(x[band], lo[band], hi[band], step="post", color=st["color"], alpha=0.18, linewidth=0)
-        for kind, mask, marker, size in (("open", g["censored"].to_numpy() & ~withdrawn, "|", 12), ("withdrawn", withdrawn, "x", 9)):
+        for kind, mask, marker, size in (("open", censored & ~withdrawn, "|", 12), ("withdrawn", withdrawn, "x", 9)):
             t_c = np.unique(meetings[mask])
             if t_c.size:
                 seen[kind] = True
@@ -147,13 +148,14 @@ def deadlock_chart(results: Results) -> Figure:
     horizon = results.scenario.calendar.horizon
     rules = results.rules
     styles = rule_styles(rules)
-    runs = results.runs
-    adopted_t = runs.loc[runs["adopted"], "meetings"]
+    ends = endings(results)
+    adopted_t = ends.loc[ends["adopted"], "meetings"]
     last = int(adopted_t.max()) if len(adopted_t) else 1
     width = max(1, math.ceil(last / 50))
     edges = np.arange(0.5, last + width + 0.5, width)
-    groups = dict(list(runs.groupby("rule", sort=False)))
-    hist = {r: np.histogram(groups[r].loc[groups[r]["adopted"], "meetings"], bins=edges)[0] / len(groups[r]) for r in rules}
+    groups = dict(list(ends.groupby("rule", sort=False)))
+    total = {r: g["n"].sum() for r, g in groups.items()}  # replications of the rule
+    hist = {r: np.histogram(g["meetings"], bins=edges, weights=g["n"] * g["adopted"])[0] / total[r] for r, g in groups.items()}
     top = max(0.01, max(float(h.max()) for h in hist.values()))
     ref = max(x for x in (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0) if x <= max(top, 0.01))  # one gridline a row, at a round share
     scale = TALL / top  # a row is 1 high; the tallest bar of all reaches TALL of it, on the same scale in every row
@@ -163,8 +165,8 @@ def deadlock_chart(results: Results) -> Figure:
     for i, rule in enumerate(rules):
         g, base, colour = groups[rule], i + 1.0, styles[rule]["color"]
         _bars(ax, edges[:-1] + width / 2, base, hist[rule] * scale, width * 0.9, facecolor=colour, edgecolor="none", label=rule)
-        withdrawn = float(g["abandoned"].mean())
-        open_ = float((g["censored"] & ~g["abandoned"]).mean())
+        withdrawn = float(g.loc[g["abandoned"], "n"].sum() / total[rule])
+        open_ = float(g.loc[g["censored"] & ~g["abandoned"], "n"].sum() / total[rule])
         ax_n.bar(0, open_ * TALL, bottom=base - open_ * TALL, width=0.7, color="white", edgecolor=CENSORED, hatch="///", linewidth=1.5)
         if withdrawn > 0:
             ax_n.bar(0, withdrawn * TALL, bottom=base - (open_ + withdrawn) * TALL, width=0.7, color=WITHDRAWN, edgecolor=CENSORED, linewidth=1.5)
@@ -400,9 +402,6 @@ def threshold_chart(results: Results, table: pd.DataFrame) -> Figure:
     return fig
 
 
-# ------------------------------------------------------------------ writing them all
-
-
 # ------------------------------------------------------------------ the registry's entries
 
 
@@ -414,7 +413,7 @@ class _Chart:
 
     def __call__(self, results, tables, folder: Path, formats=None) -> list[Path]:
         with house_style():
-            fig = self.draw(results, tables)
+            fig = self.draw(ChartData.of(results), tables)
         return [] if fig is None else save(fig, Path(folder), self.name, formats or FORMATS)
 
     def __reduce__(self):
@@ -425,13 +424,27 @@ def _registered(name: str) -> _Chart:
     return outputs.CHARTS[name]
 
 
-def _entry(name: str, draw) -> None:
-    """Register `draw(results, tables) -> Figure | None` as chart `name` (None: nothing to draw for these results)."""
+READS: set[str] = set()  # the analysis tables the charts read
+
+
+def _entry(name: str, draw, reads: tuple[str, ...] = ()) -> None:
+    """Register `draw(results, tables) -> Figure | None` as chart `name` (None: nothing to draw for these results).
+
+    `results` is a ChartData (kpsim.output.chart_data) and `tables` holds the tables named in `reads`.
+    """
+    READS.update(reads)
     outputs.chart(name, _Chart(name, draw))
+
+
+def chart_inputs(results, tables: dict[str, pd.DataFrame]) -> tuple[ChartData, dict[str, pd.DataFrame]]:
+    """What the charts are given, made once per results folder: each worker process is sent this, not the whole."""
+    return ChartData.of(results), {k: tables[k] for k in READS}
 
 
 _entry("survival", lambda results, tables: survival_chart(results))
 _entry("deadlock", lambda results, tables: deadlock_chart(results))
-_entry("blockers", lambda results, tables: blockers_chart(results, tables["blockers_by_bloc.csv"]))
-_entry("power", lambda results, tables: power_chart(results, tables["power.csv"]))
-_entry("threshold", lambda results, tables: threshold_chart(results, tables["threshold.csv"]) if len(tables["threshold.csv"]) else None)
+_entry("blockers", lambda results, tables: blockers_chart(results, tables["blockers_by_bloc.csv"]), reads=("blockers_by_bloc.csv",))
+_entry("power", lambda results, tables: power_chart(results, tables["power.csv"]), reads=("power.csv",))
+_entry("threshold", lambda results, tables: threshold_chart(results, tables["threshold.csv"]) if len(tables["threshold.csv"]) else None,
+       reads=("threshold.csv",))
+outputs.chart_inputs(chart_inputs)

@@ -32,7 +32,8 @@ CENSORED = "#888888"  # still open at the horizon: hatched in this grey
 WITHDRAWN = "#BBBBBB"  # withdrawn before adoption: solid, so it stays apart from the hatching in grey print
 SLIDE = (12.0, 6.75)  # inches, 16:9
 DPI = 200
-FORMATS = ("png", "svg", "pdf")
+FORMATS = ("png", "svg")  # by default: PNG for slides, SVG for print and editing (PDF on request: it takes as long as the other two)
+ALL_FORMATS = ("png", "svg", "pdf")
 
 STYLE = {
     "font.family": "DejaVu Sans",
@@ -55,6 +56,8 @@ STYLE = {
     "legend.fontsize": 12,
     "legend.frameon": False,
     "lines.linewidth": 2.5,
+    # unhinted glyphs, as in SVG and PDF: the same shapes and widths at 200 dpi, drawn a third faster (no hinting bytecode per glyph)
+    "text.hinting": "no_hinting",
     "svg.fonttype": "none",  # text stays text in SVG: searchable, editable
     "pdf.fonttype": 42,  # TrueType in PDF: editable in slide software
 }
@@ -151,11 +154,12 @@ def percent_axis(ax, axis="y"):
 
 
 def save(fig: Figure, folder: Path, name: str, formats=FORMATS) -> list[Path]:
-    """PNG at 200 dpi for slides, SVG and PDF for print and editing: one figure, laid out once.
+    """PNG at 200 dpi for slides, SVG (and PDF, on request) for print and editing: one figure, laid out once.
 
     The first save runs the layout; the others reuse it (the layout engine is
     frozen), so the files agree and the layout is not paid again.
     PNG compression level 3 instead of 6: a third less time encoding, files 2–5% larger.
+    PDF costs most (fontTools subsets the fonts for every file), hence not by default.
     """
     folder.mkdir(parents=True, exist_ok=True)
     paths = []

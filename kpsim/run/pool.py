@@ -45,12 +45,16 @@ def warm_up(jobs: int | None, preload: str | tuple[str, ...]) -> None:
 
 
 def _worker_init() -> None:
-    """A worker leaves Ctrl-C to the command (which stops the pool and reports once) and dies with its parent.
+    """A worker leaves Ctrl-C to the command (which stops the pool and reports once), dies with its parent, and
+    makes its matrix products on one BLAS thread.
 
     Ctrl-C reaches the whole process group: a worker that took it printed its own traceback. A worker
     whose command was killed (kill -9) would otherwise live on, blocked writing to a pipe nobody reads.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")  # a worker is one of `jobs` processes: BLAS's own threads would only spin beside it
     if sys.platform.startswith("linux"):
         try:
             import ctypes

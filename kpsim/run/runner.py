@@ -342,7 +342,8 @@ def _objector_lists(mask: np.ndarray, ids: list[str]) -> tuple[list[str], np.nda
         return [""], np.zeros(len(mask), dtype=np.intp)
     packed = np.packbits(mask, axis=1)
     patterns, inverse = np.unique(packed, axis=0, return_inverse=True)
-    names = [";".join(i for i, m in zip(ids, row) if m) for row in np.unpackbits(patterns, axis=1)[:, : len(ids)].astype(bool)]
+    named = np.array(ids, dtype=object)
+    names = [";".join(named[row].tolist()) for row in np.unpackbits(patterns, axis=1)[:, : len(ids)].astype(bool)]
     return names, inverse.ravel()
 
 

@@ -1,5 +1,6 @@
-"""Every chart is written, in three formats, not blank, labelled and sourced; censoring and withdrawal are drawn honestly, on shared scales, readably."""
+"""Every chart is written, in each format asked for, not blank, labelled and sourced; censoring and withdrawal are drawn honestly, on shared scales, readably."""
 
+import pickle
 import re
 
 import numpy as np
@@ -12,15 +13,18 @@ from matplotlib.image import imread
 from kpsim import __version__
 from kpsim.analysis.outputs import write_charts
 from kpsim.cli import main
+from kpsim.cli.outputs import CHART_FORMATS
+from kpsim.output.chart_data import endings
 from kpsim.output.charts import (
     TALL,
     blockers_chart,
     chance,
+    chart_inputs,
     deadlock_chart,
     power_chart,
     survival_chart,
 )
-from kpsim.output.style import DPI, OKABE_ITO, SLIDE, WITHDRAWN, rule_styles
+from kpsim.output.style import ALL_FORMATS, DPI, FORMATS, OKABE_ITO, SLIDE, WITHDRAWN, rule_styles
 from kpsim.scenario.load import load_scenario
 from tests.toys import TOY_PROPOSAL, TOY_SOURCES
 
@@ -51,12 +55,12 @@ def folder(tmp_path_factory, toy_yaml):
     tmp = tmp_path_factory.mktemp("plots")
     (tmp / "toy.yaml").write_text(toy_yaml(**PLOTS_TOY))
     out = tmp / "run-1"
-    res = CliRunner().invoke(main, ["compare", str(tmp / "toy.yaml"), "--out", str(out), "--jobs", "1", "-q"])
+    res = CliRunner().invoke(main, ["compare", str(tmp / "toy.yaml"), "--out", str(out), "--jobs", "1", "-q", "--formats", "png,svg,pdf"])
     assert res.exit_code == 0, res.output
     return out
 
 
-def test_compare_writes_every_chart_in_three_formats_and_none_is_blank(folder):
+def test_compare_writes_every_chart_in_the_three_formats_asked_for_and_none_is_blank(folder):
     assert {p.name for p in (folder / "charts").iterdir()} == {f"{c}.{f}" for c in CHARTS for f in ("png", "svg", "pdf")}
     for chart in CHARTS:
         png = imread(folder / "charts" / f"{chart}.png")
@@ -224,6 +228,11 @@ def test_charts_shared_by_more_workers_than_needed_and_png_alone(withdrawn, tmp_
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in files) and {p.suffix for p in files} == {".png"}
 
 
+def test_a_chart_that_fails_in_two_processes_fails_the_call(withdrawn, tmp_path):
+    with pytest.raises(ValueError, match="not supported"):  # raised here and in the worker; neither waits for the other forever
+        write_charts(withdrawn, withdrawn.tables(), tmp_path, jobs=2, formats=("nope",))
+
+
 def test_no_charts_flag_and_redrawing_charts_later(tmp_path, toy_yaml):
     (tmp_path / "toy.yaml").write_text(toy_yaml(**PLOTS_TOY | {"replications": 40}))
     out = tmp_path / "out"
@@ -232,7 +241,7 @@ def test_no_charts_flag_and_redrawing_charts_later(tmp_path, toy_yaml):
     assert not (out / "charts").exists() and (out / "blockers_by_bloc.csv").exists() and (out / "threshold.csv").exists()
     res = CliRunner().invoke(main, ["charts", str(out)])
     assert res.exit_code == 0, res.output
-    assert len(list((out / "charts").glob("*.png"))) == len(CHARTS)
+    assert sorted(p.name for p in (out / "charts").iterdir()) == sorted(f"{c}.{f}" for c in CHARTS for f in ("png", "svg"))  # no PDF unless asked
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # nothing half-written left behind
     res = CliRunner().invoke(main, ["charts", str(tmp_path)])
     assert res.exit_code == 2 and "not a complete results folder" in res.output
@@ -248,3 +257,26 @@ def test_the_subtitle_says_which_intervals_the_charts_show(withdrawn):
     assert "replications per rule (full: over 50 draws of the parameters and codings)" in subtitle(full)
     codings = dataclasses.replace(withdrawn, meta={"uncertainty": "full", "draws": 20, "posterior": None})
     assert "(full: over 20 draws of the codings)" in subtitle(codings)
+
+
+def test_formats_are_checked_before_anything_runs(tmp_path, toy_yaml):
+    assert CHART_FORMATS == ALL_FORMATS and set(FORMATS) < set(ALL_FORMATS)  # the command line names them without importing matplotlib
+    (tmp_path / "toy.yaml").write_text(toy_yaml(**PLOTS_TOY | {"replications": 20}))
+    res = CliRunner().invoke(main, ["compare", str(tmp_path / "toy.yaml"), "--out", str(tmp_path / "out"), "-q", "--formats", "png,jpg"])
+    assert res.exit_code == 2 and "jpg: give one or more of png, svg, pdf" in res.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_endings_count_every_replication_once(withdrawn, censored):
+    for results in (withdrawn, censored):
+        ends = endings(results).set_index(["rule", "meetings", "adopted", "censored", "abandoned"])["n"]
+        expected = results.runs.astype({"rule": str}).groupby(list(ends.index.names)).size()
+        assert ends.to_dict() == expected.to_dict()
+
+
+def test_chart_workers_are_sent_endings_not_runs(censored_results):
+    """What write_charts sends each worker does not grow with the replications (ten times more: a few bytes more)."""
+    small, big = censored_results(300), censored_results(3000)
+    sent = [len(pickle.dumps(chart_inputs(r, r.tables()))) for r in (small, big)]
+    assert len(pickle.dumps(big.runs)) - len(pickle.dumps(small.runs)) > 20_000
+    assert abs(sent[1] - sent[0]) < 1_000, sent
