@@ -168,7 +168,6 @@ def check_results(scenario, reps: int) -> None:
     withdrawn = runs["withdrawn"].to_numpy() if "withdrawn" in runs else np.zeros(len(runs), dtype=bool)
     assert ((meetings >= 1) | withdrawn).all() and (meetings >= 0).all(), "a run that ended before its first meeting"
     assert (meetings <= horizon).all(), f"meetings past the horizon ({horizon}): {meetings.max()}"
-    assert np.isfinite(runs["years"].to_numpy()).all()
     final = runs["final_position"].to_numpy(dtype=float)
     assert np.isfinite(final).all() and ((0 <= final) & (final <= 1)).all(), "a final text off the issue scale"
     adopted = runs["adopted"].to_numpy()
