@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import warnings
 from collections import deque
 from contextlib import contextmanager
@@ -158,6 +159,7 @@ class Results:
         self.run_id = folder.name  # the charts' footnotes name the run
         if charts and not CHARTS:
             warnings.warn("no charts are registered: import kpsim.output to draw them", stacklevel=2)
+        started = time.time()
         written = []
         with atomic_dir(folder, force=force) as tmp:
             (tmp / "scenario.yaml").write_text(scenario_yaml(self.scenario))
@@ -171,7 +173,8 @@ class Results:
                         written.append(tmp / name)
             if charts:
                 written += write_charts(self, tables, tmp / "charts", jobs=jobs, progress=progress, formats=formats)
-            write_meta(tmp / "meta.json", self.meta)
+            # wall_time_s is the comparison's; writing the tables and charts is timed apart
+            write_meta(tmp / "meta.json", {**self.meta, "write_time_s": round(time.time() - started, 3)})
         return [folder / p.relative_to(tmp) for p in written]
 
     @classmethod

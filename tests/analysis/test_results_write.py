@@ -44,3 +44,16 @@ def test_an_error_beside_the_writing_stops_it_and_is_raised(tmp_path, monkeypatc
 def test_an_error_of_the_writing_is_raised(tmp_path):
     with pytest.raises(OSError), results.runs_written(runs_table(300_000), tmp_path / "no such folder" / "runs.csv", 3, jobs=2):
         pass
+
+
+def test_meta_times_the_comparison_and_the_writing_apart(tmp_path, toy_scenario):
+    import json
+
+    import kpsim
+
+    res = kpsim.compare(toy_scenario(), reps=50, jobs=1)
+    res.write(tmp_path / "out", charts=False)
+    meta = json.loads((tmp_path / "out" / "meta.json").read_text())
+    assert meta["wall_time_s"] == res.meta["wall_time_s"]  # the comparison's, as compare measured it
+    assert 0 < meta["write_time_s"] < 60  # the tables' writing, recorded with them
+    assert "write_time_s" not in res.meta  # the results in memory are left as they were
