@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import as_completed
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pandas as pd
@@ -26,7 +27,7 @@ from kpsim.analysis.uncertainty import (
     posterior_beside,
 )
 from kpsim.analysis.winset import label_summary
-from kpsim.run.pool import default_jobs, process_pool
+from kpsim.run.pool import default_jobs, process_pool, worker_died
 from kpsim.run.provenance import run_meta
 from kpsim.run.runner import concat_runs, run
 from kpsim.scenario.load import load_scenario
@@ -107,7 +108,10 @@ def _over_draws(scenario: Scenario, rules, jobs, progress, draws, posterior, mod
             # process only collects them (assembling 50 draws here left the workers waiting)
             futures = [pool.submit(one_draw, sc, k, *args) for k, sc in enumerate(scenarios)]
             for f in as_completed(futures):
-                f.result()  # a draw's error, at once
+                try:
+                    f.result()  # a draw's error, at once
+                except BrokenProcessPool as exc:
+                    raise worker_died() from exc
                 bar.update(1)
             done = [f.result() for f in futures]
     finally:

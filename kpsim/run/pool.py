@@ -71,3 +71,13 @@ def process_pool(jobs: int, preload: str = "kpsim.run.runner") -> ProcessPoolExe
     if ctx.get_start_method() == "fork":
         pool.submit(int)  # forks every worker now, before the caller starts threads of its own (a sweep computes in one)
     return pool
+
+
+def worker_died() -> RuntimeError:
+    """What to tell a user whose worker process died: the likely causes, and how to see the real error."""
+    return RuntimeError(
+        "a kpsim worker process died before finishing its work: it was killed (out of memory, or by a signal), or, "
+        "in a Python script, kpsim was called with jobs > 1 outside `if __name__ == \"__main__\":` (each worker "
+        "process imports the script again and so runs it again). Put the call under that guard, or use jobs=1 to "
+        "see the error in this process"
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import itertools
 from concurrent.futures import Executor, FIRST_COMPLETED, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +21,7 @@ from kpsim.errors import InputError
 from kpsim.fields import MAX_REPLICATIONS, PARTICIPANT
 from kpsim.model.plenary import PlenaryModel
 from kpsim.rules import OBJECT
-from kpsim.run.pool import process_pool
+from kpsim.run.pool import process_pool, worker_died
 from kpsim.scenario.schema import Scenario
 
 MAX_BATCH = 5_000
@@ -173,7 +174,10 @@ def run(
                 break
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
-                b = fut.result()  # re-raises a worker's error here, at once
+                try:
+                    b = fut.result()  # re-raises a worker's error here, at once
+                except BrokenProcessPool as exc:
+                    raise worker_died() from exc
                 table.add(b)  # into the preallocated columns: the batch is freed at once
                 bar.update(len(b.adopted))
     except BaseException:
