@@ -220,7 +220,7 @@ def _above(part, whole, q: Fraction) -> np.ndarray:
     return part * q.denominator > whole * q.numerator
 
 
-def _meets(part, whole, q: Fraction, ties: str) -> np.ndarray:
+def meets(part, whole, q: Fraction, ties: str) -> np.ndarray:
     """The count test of a threshold q: at least q * whole if a tie passes, more than it if a tie fails."""
     return (_at_least if ties == "pass" else _above)(part, whole, Fraction(q))
 
@@ -321,7 +321,7 @@ class QualifiedMajority(RuleParams):
 
     def passes(self, stances, electorate):
         sup, obj = tally(stances[:, : electorate.n_participants])
-        return (sup > 0) & _meets(sup, sup + obj, self.q, self.ties)
+        return (sup > 0) & meets(sup, sup + obj, self.q, self.ties)
 
     def count_threshold(self):
         return Fraction(self.q)
@@ -382,7 +382,7 @@ class DoubleMajority(RuleParams):
     def passes(self, stances, electorate):
         s = stances[:, : electorate.n_participants]
         sup, obj = tally(s)
-        count_ok = (sup > 0) & _meets(sup, sup + obj, self.q, self.ties)
+        count_ok = (sup > 0) & meets(sup, sup + obj, self.q, self.ties)
         return count_ok & _weighted_pass(s, electorate.weights[self.weight], self.weight_q, self.base, self.ties)
 
     def weight_names(self):

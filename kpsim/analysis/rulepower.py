@@ -90,11 +90,10 @@ def rule_power(scenario: Scenario, label: str) -> RulePower:
                 return _estimated(frame, label, weights, quota, 0, text)
             return _weighted(frame, label, weights, quota, text)
         count_quota, weight_quota = game.count_quota, ceil_share(game.weight_q, total)
+        text = f"count ≥ {count_quota} of {n} and {game.weight} ≥ {weight_quota} of {total} (scaled to integers)"
         if not exact_fits(n, total + 1):
-            text = f"count ≥ {count_quota} of {n} and {game.weight} ≥ {weight_quota} of {total} (scaled to integers)"
             return _estimated(frame, label, weights, weight_quota, count_quota, text)
         swings, winning = _double_majority_swings(weights, count_quota, weight_quota)
-        text = f"count ≥ {count_quota} of {n} and {game.weight} ≥ {weight_quota} of {total} (scaled to integers)"
         return _composite(frame.assign(weight=weights), label, text, swings, winning)
     if isinstance(game, ChamberGame):
         members = [[i for i, a in enumerate(players) if a.kind in ch.kinds] for ch in game.chambers]

@@ -232,6 +232,7 @@ def robustness_cmd(file, rules, posterior, samples, top, as_json, scheduler, rep
     from kpsim.output.style import save
     from kpsim.run.cluster import executor_for
     from kpsim.run.provenance import run_meta, write_meta
+    from kpsim.analysis.discovery import format_prim, records as prim_records, require_prim, table as prim_table
     from kpsim.sweep import robustness as rb
     from kpsim.sweep.execute import run_sweep
 
@@ -243,8 +244,6 @@ def robustness_cmd(file, rules, posterior, samples, top, as_json, scheduler, rep
         raise InputError(f"{file}: nothing to swing — no calibrated dynamics and no actor coded with salience ≥ {rb.NAMED}")
     plan = rb.plan(scenario, tree, swung, reps or 200, seed, str(file))
     if samples:
-        from kpsim.analysis.discovery import require_prim
-
         require_prim()
     joint = rb.joint_plan(scenario, tree, swung, samples, reps or 200, seed, str(file)) if samples else None
     out = out or Path("results") / scenario.name / "robustness"
@@ -259,15 +258,14 @@ def robustness_cmd(file, rules, posterior, samples, top, as_json, scheduler, rep
             store = run_sweep(plan, out / "sweep", executor, workers, here, progress=not quiet, force=force, command=typed_command())
             joint_store = joint and run_sweep(joint, out / "prim", executor, workers, here, progress=not quiet, force=force,
                                               command=typed_command())
-        table = rb.tornado(store.summary(), swung, plan.rules)
+        summary = store.summary()  # read once: the tornado and PRIM's baseline both use it
+        table = rb.tornado(summary, swung, plan.rules)
         write_text(out / "robustness.csv", table.to_csv(index=False))
         subtitle = f"Scenario {scenario.name} · {plan.replications:,} replications per point"
         for rule in plan.rules:
             save(rb.tornado_chart(table, rule, 15, subtitle), out / "charts", f"tornado_{rule}")
         if joint is not None:
-            from kpsim.analysis.discovery import table as prim_table
-
-            found = rb.discovery(store.summary(), joint, joint_store.summary(), swung)  # ema_workbench's import: ~5–10 s
+            found = rb.discovery(summary, joint, joint_store.summary(), swung)  # ema_workbench's import: ~5–10 s
             boxes = prim_table(found, {s.path: (s.kind, s.base) for s in swung})
             write_text(out / "prim.csv", boxes.to_csv(index=False))
             subtitle = f"Scenario {scenario.name} · {samples:,} joint samples (Latin hypercube) × {plan.replications:,} replications"
@@ -280,8 +278,6 @@ def robustness_cmd(file, rules, posterior, samples, top, as_json, scheduler, rep
     if as_json:
         data = rb.records(shown)
         if found is not None:
-            from kpsim.analysis.discovery import records as prim_records
-
             per_rule = prim_records(boxes)
             for entry in data["rules"]:
                 entry["prim"] = per_rule.get(entry["rule"])
@@ -290,8 +286,6 @@ def robustness_cmd(file, rules, posterior, samples, top, as_json, scheduler, rep
         click.echo(rb.format_tornado(shown, top))
         click.echo(f"\nresults: {out}/robustness.csv, charts in {out}/charts/ (each swing: low value → share adopted, baseline, high value → share adopted)")
         if found is not None:
-            from kpsim.analysis.discovery import format_prim
-
             click.echo(f"\nScenario discovery (PRIM) over {samples:,} joint samples — where the verdict flips, ranked as found "
                        f"(coverage: share of all flips in the box; density: share of the box that flips; qp > 0.05: a restriction not to trust):\n")
             click.echo(format_prim(boxes[boxes["rule"].isin(rules)] if rules else boxes, top))

@@ -83,10 +83,7 @@ def _normal_bins(bits: int) -> tuple[np.ndarray, np.ndarray]:
     shift = np.uint64(53 - bits)
     edges = []
     for k in (b << shift, ((b + np.uint64(1)) << shift) - np.uint64(1)):  # the bin's first and last u
-        u = k.astype(np.float64)
-        u += 0.5
-        u *= 2.0**-53
-        edges.append(ndtri(u))
+        edges.append(ndtri(to_uniform(k << np.uint64(11))))  # k as the stream's top 53 bits
     lo, hi = edges
     return (lo + hi) / 2, (hi - lo) / 2 + 1e-12  # (+ a hair for any non-monotone rounding in ndtri)
 
@@ -259,11 +256,10 @@ def ally_matrix(participants, members=None):
     listening = (blocs != "") & member
     names = list(dict.fromkeys(blocs[listening]))
     rows = np.zeros((len(names), n))
+    bloc_of = np.full(n, -1)
     for k, name in enumerate(names):
         allies = np.flatnonzero((blocs == name) & member)
         rows[k, allies] = cap[allies] / cap[allies].sum()
-    bloc_of = np.full(n, -1)
-    for k, name in enumerate(names):
         bloc_of[listening & (blocs == name)] = k
     if n > DENSE_INFLUENCE:
         return BlocMeans(rows, bloc_of)

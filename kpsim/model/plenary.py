@@ -19,7 +19,6 @@ still deadlocked.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
@@ -27,6 +26,7 @@ from functools import cache
 import mesa
 import numpy as np
 from scipy.special import ndtri
+from threadpoolctl import ThreadpoolController
 
 from kpsim.fields import PARTICIPANT
 from kpsim.model.actors import AGENT_CLASSES, ally_matrix
@@ -41,6 +41,7 @@ from kpsim.rules import (
     DoubleMajority,
     Electorate,
     WeightedMajority,
+    meets,
     tally,
 )
 from kpsim.scenario.events import schedule
@@ -443,10 +444,9 @@ def _pivotal_by_weight(failed, objecting, rule, electorate) -> np.ndarray:
     q = Fraction(rule.q if isinstance(rule, WeightedMajority) else rule.weight_q)
     sup_w = (s == SUPPORT) @ w
     ok = (sup_w > 0) & obj.any(axis=1)
-    if isinstance(rule, DoubleMajority):  # its count threshold (rules._meets), with one objector fewer: integers, exact
-        (sup, n_obj), c = tally(s), Fraction(rule.q)
-        side = sup + n_obj - 1
-        ok &= sup * c.denominator >= side * c.numerator if rule.ties == "pass" else sup * c.denominator > side * c.numerator
+    if isinstance(rule, DoubleMajority):  # its count threshold, with one objector fewer: integers, exact
+        sup, n_obj = tally(s)
+        ok &= meets(sup, sup + n_obj - 1, rule.q, rule.ties)
     candidates = np.flatnonzero(ok)
     step = max(1, 2**18 // p)  # rows at a time: (rows, participants) temporaries of a few MB
     for start in range(0, len(candidates), step):
@@ -473,10 +473,7 @@ def _pivotal_by_weight(failed, objecting, rule, electorate) -> np.ndarray:
 
 @cache
 def _blas_pools():
-    try:
-        from threadpoolctl import ThreadpoolController  # a dependency; an environment without it keeps BLAS's threads
-    except ImportError:
-        return None
+    """The BLAS libraries this process loaded, found once (threadpoolctl scans them)."""
     return ThreadpoolController().select(user_api="blas")
 
 
@@ -484,7 +481,7 @@ def one_blas_thread():
     """Matrix products on one BLAS thread: kpsim runs replications in processes, and the threads OpenBLAS starts for a
     product of over about 460,000 cells spin on a busy machine (1,000 × 960 stances: 7 ms of CPU for 40 µs of work).
     One thread gives the same sums: OpenBLAS splits a product's rows among its threads."""
-    return nullcontext() if _blas_pools() is None else _blas_pools().limit(limits=1)
+    return _blas_pools().limit(limits=1)
 
 
 def held_view(stubbornness: np.ndarray, scale: float) -> np.ndarray:

@@ -34,7 +34,6 @@ from kpsim.analysis.survival import kaplan_meier
 from kpsim.output.chart_data import ChartData, endings
 from kpsim.output.style import (
     CENSORED,
-    FORMATS,
     GRID,
     INK,
     MUTED,
@@ -414,7 +413,7 @@ class _Chart:
     def __call__(self, results, tables, folder: Path, formats=None) -> list[Path]:
         with house_style():
             fig = self.draw(ChartData.of(results), tables)
-        return [] if fig is None else save(fig, Path(folder), self.name, formats or FORMATS)
+        return [] if fig is None else save(fig, Path(folder), self.name, formats)
 
     def __reduce__(self):
         return (_registered, (self.name,))

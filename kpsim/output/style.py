@@ -153,7 +153,7 @@ def percent_axis(ax, axis="y"):
     getattr(ax, f"{axis}axis").set_major_formatter(PercentFormatter(1.0, decimals=0))
 
 
-def save(fig: Figure, folder: Path, name: str, formats=FORMATS) -> list[Path]:
+def save(fig: Figure, folder: Path, name: str, formats=None) -> list[Path]:
     """PNG at 200 dpi for slides, SVG (and PDF, on request) for print and editing: one figure, laid out once.
 
     The first save runs the layout; the others reuse it (the layout engine is
@@ -164,7 +164,7 @@ def save(fig: Figure, folder: Path, name: str, formats=FORMATS) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     with house_style():
-        for i, fmt in enumerate(formats):
+        for i, fmt in enumerate(formats or FORMATS):
             path = folder / f"{name}.{fmt}"
             extra = {"pil_kwargs": {"compress_level": 3}} if fmt == "png" else {}
             fig.savefig(path, dpi=DPI if fmt == "png" else "figure", facecolor="white", **extra)

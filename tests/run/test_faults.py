@@ -274,40 +274,41 @@ def test_compare_killed_while_writing_leaves_nothing_finished_and_a_rerun_cleans
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_ctrl_c_during_compare_exits_130_and_leaves_nothing(tmp_path, procs, jobs):
-    out = tmp_path / "x"
-    p = procs.start("compare", SCENARIO, *LONG, "--jobs", jobs, "--out", out)
+    p = start_computing(tmp_path, procs, jobs)
+    os.killpg(p.pid, signal.SIGINT)  # Ctrl-C: the whole foreground process group, workers included
+    assert_stopped_cleanly(p, procs, tmp_path, "Ctrl-C")
+
+
+def start_computing(tmp_path, procs, jobs):
+    """A long compare into tmp_path/x, once it holds its lock and is into the replications."""
+    p = procs.start("compare", SCENARIO, *LONG, "--jobs", jobs, "--out", tmp_path / "x")
     procs.wait_until(lambda: lock_holder(tmp_path / ".x.lock") == p.pid, p, "the run's lock on x")
     time.sleep(0.5)  # into the replications
-    assert p.poll() is None and not partials(tmp_path), "the run was not computing when interrupted: make LONG longer"
-    os.killpg(p.pid, signal.SIGINT)  # Ctrl-C: the whole foreground process group, workers included
+    assert p.poll() is None and not partials(tmp_path), "the run was not computing when stopped: make LONG longer"
+    return p
+
+
+def assert_stopped_cleanly(p, procs, folder, how: str) -> None:
+    """An interrupted run: exit 130, one line saying nothing was written, nothing left in `folder`, no process left."""
     err = procs.finish(p)
     assert p.returncode == 130, err
     assert "interrupted: nothing was written" in err
     assert "Traceback" not in err, err
-    assert names(tmp_path) == [], f"left after Ctrl-C: {names(tmp_path)}"
+    assert names(folder) == [], f"left after {how}: {names(folder)}"
     still = procs.group_gone(p)
-    assert still is None, f"processes still running after Ctrl-C:\n{still}"
+    assert still is None, f"processes still running after {how}:\n{still}"
 
 
 @pytest.mark.parametrize(("phase", "jobs"), [("computing", 1), ("computing", 2), ("writing", 2)])
 def test_sigterm_during_compare_acts_as_ctrl_c(tmp_path, procs, phase, jobs):
     """`kill PID` reaches the kpsim process alone: it must stop its workers itself and remove its half-written folder."""
-    out = tmp_path / "x"
-    p = procs.start("compare", SCENARIO, *LONG, "--jobs", jobs, "--out", out)
     if phase == "computing":
-        procs.wait_until(lambda: lock_holder(tmp_path / ".x.lock") == p.pid, p, "the run's lock on x")
-        time.sleep(0.5)  # into the replications
-        assert p.poll() is None and not partials(tmp_path), "the run was not computing when stopped: make LONG longer"
+        p = start_computing(tmp_path, procs, jobs)
     else:
+        p = procs.start("compare", SCENARIO, *LONG, "--jobs", jobs, "--out", tmp_path / "x")
         procs.wait_until(lambda: partials(tmp_path), p, "the hidden .x.partial-* folder")
     os.kill(p.pid, signal.SIGTERM)
-    err = procs.finish(p)
-    assert p.returncode == 130, err
-    assert "interrupted: nothing was written" in err
-    assert "Traceback" not in err, err
-    assert names(tmp_path) == [], f"left after SIGTERM: {names(tmp_path)}"
-    still = procs.group_gone(p)
-    assert still is None, f"processes still running after SIGTERM:\n{still}"
+    assert_stopped_cleanly(p, procs, tmp_path, "SIGTERM")
 
 
 def test_a_second_compare_on_a_folder_being_written_exits_2_and_the_first_completes(tmp_path, procs, clean_compare):

@@ -9,13 +9,13 @@ from kpsim.cli import main
 from tests.toys import write_planted
 
 
-def planted(tmp_path, toy_yaml):
+def planted(tmp_path):
     """The planted driver alone: one coding level up (0.25) the blocker abstains at 0.5 and the text passes."""
     return write_planted(tmp_path)
 
 
-def test_robustness_finds_the_planted_driver(tmp_path, toy_yaml):
-    p = planted(tmp_path, toy_yaml)
+def test_robustness_finds_the_planted_driver(tmp_path):
+    p = planted(tmp_path)
     out = tmp_path / "rob"
     res = CliRunner().invoke(main, ["robustness", str(p), "--reps", "20", "--samples", "0", "--jobs", "1", "-q", "--out", str(out), "--json"])
     assert res.exit_code == 0, res.output
@@ -30,14 +30,14 @@ def test_robustness_finds_the_planted_driver(tmp_path, toy_yaml):
     assert (out / "charts" / "tornado_consensus.png").stat().st_size > 10_000 and (out / "meta.json").is_file()
 
 
-def test_robustness_input_errors(tmp_path, toy_yaml):
-    p = planted(tmp_path, toy_yaml)
+def test_robustness_input_errors(tmp_path):
+    p = planted(tmp_path)
     res = CliRunner().invoke(main, ["robustness", str(p), "--rule", "nope", "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "no rule named 'nope'" in res.output
 
 
-def test_the_brief_and_the_slides_say_what_would_change_the_result(tmp_path, toy_yaml):
-    p = planted(tmp_path, toy_yaml)
+def test_the_brief_and_the_slides_say_what_would_change_the_result(tmp_path):
+    p = planted(tmp_path)
     rob, res_dir = tmp_path / "rob", tmp_path / "res"
     assert CliRunner().invoke(main, ["robustness", str(p), "--reps", "20", "--samples", "0", "--jobs", "1", "-q", "--out", str(rob)]).exit_code == 0
     assert CliRunner().invoke(main, ["compare", str(p), "--reps", "20", "--jobs", "1", "-q", "--no-charts", "--out", str(res_dir)]).exit_code == 0

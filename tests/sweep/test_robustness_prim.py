@@ -12,7 +12,7 @@ from kpsim.cli import main
 from tests.toys import write_planted
 
 
-def planted(tmp_path, toy_yaml):
+def planted(tmp_path):
     """The planted driver (the blocker swung over [0, 0.25]) and two supporters, also named and swung one level
     (positions 0.55–1), that decide nothing; nor do the dynamics (a posterior of one point)."""
     return write_planted(tmp_path, supporters=[{"id": "pro2", "position": 0.9, "salience": 0.8}, {"id": "pro3", "position": 0.8, "salience": 0.5}])
@@ -21,8 +21,8 @@ def planted(tmp_path, toy_yaml):
 ARGS = ["--reps", "20", "--samples", "60", "--seed", "3", "--jobs", "1", "-q"]
 
 
-def test_prim_and_the_tornado_recover_the_planted_driver(tmp_path, toy_yaml):
-    p = planted(tmp_path, toy_yaml)
+def test_prim_and_the_tornado_recover_the_planted_driver(tmp_path):
+    p = planted(tmp_path)
     out = tmp_path / "rob"
     res = CliRunner().invoke(main, ["robustness", str(p), *ARGS, "--out", str(out), "--json"])
     assert res.exit_code == 0, res.output
@@ -50,8 +50,8 @@ def test_prim_and_the_tornado_recover_the_planted_driver(tmp_path, toy_yaml):
         assert words in (tmp_path / "res" / ("brief.md" if lang == "en" else "brief.fr.md")).read_text()
 
 
-def test_the_joint_sweep_resumes_to_the_same_boxes(tmp_path, toy_yaml):
-    p = planted(tmp_path, toy_yaml)
+def test_the_joint_sweep_resumes_to_the_same_boxes(tmp_path):
+    p = planted(tmp_path)
     out = tmp_path / "rob"
     args = ["robustness", str(p), *ARGS, "--out", str(out)]
     res = CliRunner().invoke(main, args)
