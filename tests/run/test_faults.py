@@ -302,13 +302,28 @@ def assert_stopped_cleanly(p, procs, folder, how: str) -> None:
 @pytest.mark.parametrize(("phase", "jobs"), [("computing", 1), ("computing", 2), ("writing", 2)])
 def test_sigterm_during_compare_acts_as_ctrl_c(tmp_path, procs, phase, jobs):
     """`kill PID` reaches the kpsim process alone: it must stop its workers itself and remove its half-written folder."""
-    if phase == "computing":
-        p = start_computing(tmp_path, procs, jobs)
-    else:
+    p = start_computing(tmp_path, procs, jobs) if phase == "computing" else start_writing(tmp_path, procs, jobs)
+    os.kill(p.pid, signal.SIGTERM)
+    os.kill(p.pid, signal.SIGCONT)  # (start_writing holds it stopped mid-write)
+    assert_stopped_cleanly(p, procs, tmp_path, "SIGTERM")
+
+
+def start_writing(tmp_path, procs, jobs, tries: int = 3):
+    """A long compare into tmp_path/x, stopped (SIGSTOP) while its hidden folder is being written.
+
+    On a busy machine the run may finish between this process seeing the folder and stopping it;
+    then it is run again (the signal would have come after the work, which is not what is tested).
+    """
+    for _ in range(tries):
         p = procs.start("compare", SCENARIO, *LONG, "--jobs", jobs, "--out", tmp_path / "x")
         procs.wait_until(lambda: partials(tmp_path), p, "the hidden .x.partial-* folder")
-    os.kill(p.pid, signal.SIGTERM)
-    assert_stopped_cleanly(p, procs, tmp_path, "SIGTERM")
+        os.kill(p.pid, signal.SIGSTOP)
+        if p.poll() is None and partials(tmp_path) and not (tmp_path / "x").exists():
+            return p
+        os.kill(p.pid, signal.SIGCONT)
+        procs.finish(p)
+        shutil.rmtree(tmp_path / "x", ignore_errors=True)
+    pytest.fail(f"the run finished writing before it could be stopped, {tries} times")
 
 
 def test_a_second_compare_on_a_folder_being_written_exits_2_and_the_first_completes(tmp_path, procs, clean_compare):
