@@ -59,8 +59,8 @@ def replay(scenario, rule, start, stop):
 
 
 runner.simulate_batch = replay
-runner.process_pool = lambda jobs: runner._InlineExecutor()  # batches replayed here; writing and charts keep their workers
-compare.process_pool = lambda jobs: runner._InlineExecutor()  # and so are the draws of --uncertainty parameters or full
+runner.process_pool = lambda jobs: None  # no workers: batches replayed here; writing and charts keep their workers
+compare.process_pool = lambda jobs: None  # and so are the draws of --uncertainty parameters or full
 main(sys.argv[2:], prog_name="kpsim")
 """
 

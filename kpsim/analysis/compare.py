@@ -7,8 +7,6 @@ call it, then `Results.write` if they want a folder.
 from __future__ import annotations
 
 import time
-from concurrent.futures import as_completed
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pandas as pd
@@ -27,7 +25,7 @@ from kpsim.analysis.uncertainty import (
     posterior_beside,
 )
 from kpsim.analysis.winset import label_summary
-from kpsim.run.pool import default_jobs, process_pool, worker_died
+from kpsim.run.pool import completed, default_jobs, process_pool
 from kpsim.run.provenance import run_meta
 from kpsim.run.runner import concat_runs, run
 from kpsim.scenario.load import load_scenario
@@ -94,26 +92,16 @@ def _over_draws(scenario: Scenario, rules, jobs, progress, draws, posterior, mod
     n = scenario.replications // d
     cal = scenario.calendar
     scenarios = drawn_scenarios(scenario, posterior, d, codings=mode == "full")
-    pool = process_pool(jobs) if jobs > 1 else None
+    pool = process_pool(jobs - 1) if jobs > 1 and d > 1 else None
     args = (rules, n, cal.horizon, cal.meetings_per_year)
     bar = tqdm(total=d, desc=f"{scenario.name}: {mode} draws", unit="draw", disable=not progress, leave=False)
+    done = [None] * d
     try:
-        if pool is None:
-            done = []
-            for k, sc in enumerate(scenarios):
-                done.append(one_draw(sc, k, *args))
-                bar.update(1)
-        else:
-            # a draw is the unit of work: each worker simulates, assembles and summarises whole draws, so this
-            # process only collects them (assembling 50 draws here left the workers waiting)
-            futures = [pool.submit(one_draw, sc, k, *args) for k, sc in enumerate(scenarios)]
-            for f in as_completed(futures):
-                try:
-                    f.result()  # a draw's error, at once
-                except BrokenProcessPool as exc:
-                    raise worker_died() from exc
-                bar.update(1)
-            done = [f.result() for f in futures]
+        # a draw is the unit of work: each worker (and this process) simulates, assembles and summarises whole
+        # draws, so collecting them costs little (assembling 50 draws here left the workers waiting)
+        for k, result in completed(one_draw, [(sc, k, *args) for k, sc in enumerate(scenarios)], pool, window=2 * max(jobs - 1, 1)):
+            done[k] = result
+            bar.update(1)
     finally:
         bar.close()
         if pool is not None:

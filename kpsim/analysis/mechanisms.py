@@ -222,12 +222,12 @@ def mechanism_effects(
     jobs = jobs or default_jobs()
     n = scenario.replications
     tasks = len(rules) * -(-n // batch_size(n, jobs))
-    pool = process_pool(jobs) if jobs > 1 and tasks > 1 else None
+    pool = process_pool(jobs - 1) if jobs > 1 and tasks > 1 else None  # jobs − 1 workers and this process
 
     def runs_of(sc: Scenario, label: str) -> pd.DataFrame:
         if progress:
             print(f"  {label} …", file=sys.stderr, flush=True)
-        return run(sc, rules, jobs=jobs, executor=pool, progress=progress)[0]
+        return run(sc, rules, jobs=jobs, executor=pool, progress=progress, here=pool is not None)[0]
 
     try:
         base = runs_of(scenario, "as the scenario is")

@@ -275,4 +275,11 @@ def compiled_law_window():
     return numba.njit(cache=True)(law_window)
 
 
+def load_compiled() -> None:
+    """Have the compiled DP ready for the argument types the chair passes (numba's disk cache, or a compile): a worker
+    server does this once before forking its workers, which would otherwise each spend about 0.6 s on it in their first task."""
+    z = np.zeros((1, 1))
+    compiled_law_window()(z, z, z, 1, 1, False, 0, 2, 0)
+
+
 CHAIRS = {"toward_objectors": ObjectorChair, "setter": SetterChair}

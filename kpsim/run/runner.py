@@ -8,9 +8,7 @@ same replication under two rules sees the same draws (paired comparisons).
 from __future__ import annotations
 
 import ctypes
-import itertools
-from concurrent.futures import Executor, FIRST_COMPLETED, wait
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +19,7 @@ from kpsim.errors import InputError
 from kpsim.fields import MAX_REPLICATIONS, PARTICIPANT
 from kpsim.model.plenary import PlenaryModel
 from kpsim.rules import OBJECT
-from kpsim.run.pool import process_pool, worker_died
+from kpsim.run.pool import completed, process_pool
 from kpsim.scenario.schema import Scenario
 
 MAX_BATCH = 5_000
@@ -119,20 +117,6 @@ def simulate_batch(scenario: Scenario, rule: str, start: int, stop: int) -> Batc
     )
 
 
-class _InlineExecutor(Executor):
-    """Runs tasks in this process: no start-up cost for small runs, plain tracebacks."""
-
-    def submit(self, fn, /, *args, **kwargs):
-        from concurrent.futures import Future
-
-        fut = Future()
-        try:
-            fut.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # handed to the caller through the future
-            fut.set_exception(exc)
-        return fut
-
-
 def run(
     scenario: Scenario,
     rules: list[str] | None = None,
@@ -143,6 +127,7 @@ def run(
     first: int = 0,
     batch: int | None = None,
     years: bool = True,
+    here: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run `replications` of each rule, numbered from `first` (a sweep runs a big point in parts); fail fast if any batch fails.
 
@@ -150,6 +135,8 @@ def run(
     (one row per actor and rule). `batch` replications advance in lockstep
     (default: batch_size). `years=False` leaves out the `years` column (meetings /
     meetings per year, 8 bytes a row): Results.write derives it when it writes runs.csv.
+    With jobs > 1 and no `executor`, batches run on jobs − 1 worker processes and in
+    this one; with an `executor`, on its workers, and in this process too if `here`.
     """
     rules = rules or [r.label for r in scenario.rules]
     for r in rules:
@@ -158,35 +145,20 @@ def run(
     check_memory(n, len(rules))
     size = batch or batch_size(n, jobs)
     tasks = [(r, a, min(a + size, first + n)) for r in rules for a in range(first, first + n, size)]
-    own = executor is None
+    own = executor is None and jobs > 1 and len(tasks) > 1
     if own:
-        executor = _InlineExecutor() if jobs <= 1 or len(tasks) == 1 else process_pool(jobs)
+        executor, here = process_pool(jobs - 1), True
+    workers = jobs - 1 if own else jobs
     table = _Table(scenario, rules, first, n)
     bar = tqdm(total=n * len(rules), unit="rep", desc=scenario.name, disable=not progress, leave=False)
-    queue = iter(tasks)
-    pending: set = set()
-    window = 2 * max(jobs, 1)  # tasks in flight: every worker busy, memory and Ctrl-C bounded by a few batches
     try:
-        while True:
-            for r, a, b in itertools.islice(queue, window - len(pending)):
-                pending.add(executor.submit(simulate_batch, scenario, r, a, b))
-            if not pending:
-                break
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                try:
-                    b = fut.result()  # re-raises a worker's error here, at once
-                except BrokenProcessPool as exc:
-                    raise worker_died() from exc
-                table.add(b)  # into the preallocated columns: the batch is freed at once
-                bar.update(len(b.adopted))
-    except BaseException:
-        for fut in pending:
-            fut.cancel()
-        raise
+        # a few batches in flight per worker: every worker busy, memory and Ctrl-C bounded by a few batches
+        for _, b in completed(simulate_batch, [(scenario, *t) for t in tasks], executor, here, window=2 * max(workers, 1)):
+            table.add(b)  # into the preallocated columns: the batch is freed at once
+            bar.update(len(b.adopted))
     finally:
         bar.close()
-        if own:
+        if own and executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
     return table.frames(years)
 

@@ -1,8 +1,12 @@
-"""The worker server imports every module a command names, before any worker starts."""
+"""Local worker processes: the server imports every module a command names before any worker starts; `completed` hands out tasks."""
 
+import os
 import subprocess
 import sys
 import textwrap
+import time
+
+import pytest
 
 
 def test_workers_start_with_every_preloaded_module(tmp_path, root):
@@ -39,3 +43,40 @@ def test_a_script_without_the_main_guard_is_told_why_its_workers_died(tmp_path, 
     last = res.stderr.strip().splitlines()[-1]
     assert last.startswith("RuntimeError: a kpsim worker process died"), res.stderr[-2000:]
     assert 'if __name__ == "__main__":' in last and "jobs=1" in last
+
+
+def square_and_pid(x: int, fail: bool = False):
+    if fail:
+        raise ValueError(f"task {x} failed")
+    time.sleep(0.01)
+    return x * x, os.getpid()
+
+
+@pytest.mark.parametrize("here", [True, False])
+def test_completed_gives_every_task_once_with_its_own_result(here):
+    from kpsim.run.pool import completed, process_pool
+
+    with process_pool(1) as pool:
+        out = list(completed(square_and_pid, [(i,) for i in range(30)], pool, here=here, window=2))
+    assert sorted(i for i, _ in out) == list(range(30))
+    assert all(result[0] == i * i for i, result in out)
+    pids = {result[1] for _, result in out}
+    assert (os.getpid() in pids) == here  # this process computes only if asked to
+    if not here:
+        assert len(pids) == 1
+
+
+def test_completed_without_workers_runs_everything_here_in_order():
+    from kpsim.run.pool import completed
+
+    out = list(completed(square_and_pid, [(i,) for i in range(5)], None))
+    assert [i for i, _ in out] == list(range(5)) and {r[1] for _, r in out} == {os.getpid()}
+
+
+@pytest.mark.parametrize("where", ["worker", "here"])
+def test_an_error_in_a_task_is_raised_to_the_caller(where):
+    from kpsim.run.pool import completed, process_pool
+
+    tasks = [(i, i == 3) for i in range(8)]
+    with process_pool(1) as pool, pytest.raises(ValueError, match="task 3 failed"):
+        list(completed(square_and_pid, tasks, pool if where == "worker" else None, here=False, window=8))

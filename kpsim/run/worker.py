@@ -1,0 +1,18 @@
+"""What a local worker process has ready before its first task: the forkserver imports this module once (and
+nothing else does), and its workers fork with it done.
+
+The runner's modules, and the setter chair's compiled DP (importing numba and
+loading its cache cost about 0.6 s, paid once by the server while the command
+itself is still starting, not by every worker in its first batch).
+"""
+
+import signal
+
+# Ctrl-C reaches the whole process group, and the command stops its workers and their server itself: a server
+# still importing would print a KeyboardInterrupt traceback (it ignores Ctrl-C only once it has imported)
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+from kpsim.model.chair import load_compiled  # noqa: E402
+from kpsim.run import runner  # noqa: E402,F401  (the tasks' module)
+
+load_compiled()
