@@ -21,8 +21,6 @@ and the spread (min–max) over --repeat runs.
 from __future__ import annotations
 
 import argparse
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +31,9 @@ import yaml
 import kpsim
 from kpsim.run.runner import run
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu_time import compare_cpu
+
 RULES = [
     {"rule": "consensus"},
     {"rule": "consensus_minus_k", "k": 3, "name": "consensus_minus_3"},
@@ -89,15 +89,6 @@ def marginal(path: Path, reps1: int, reps2: int) -> tuple[float, float]:
     return spent / (reps2 - reps1) / len(sc.rules), spent / (meetings[1] - meetings[0])
 
 
-def whole_command(path: Path, out: Path, reps: int) -> float:
-    """CPU seconds (user + system) of `kpsim compare` end to end, as a user runs it."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cmd = [sys.executable, "-m", "kpsim", "compare", str(path), "--reps", str(reps), "--jobs", "1", "--no-charts", "--out", str(out), "--force", "-q"]
-    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="60,240,960,3840")
@@ -121,7 +112,7 @@ def main():
                 per_rep, per_meeting = (sum(x) / k for x in zip(*(marginal(path, args.reps1, args.reps2) for _ in range(k))))
                 rows[n][0].append(per_rep)
                 rows[n][2].append(per_meeting)
-                rows[n][1].append(whole_command(path, Path(tmp) / f"out_{n}", args.compare_reps))
+                rows[n][1].append(compare_cpu(path, args.compare_reps, Path(tmp) / f"out_{n}"))  # the whole command, as a user runs it
                 print(f"  {n} participants: {rows[n][0][-1] * 1e3:.3f} ms/replication, compare {rows[n][1][-1]:.1f} s CPU", file=sys.stderr, flush=True)
     base_m, base_c, base_k = min(rows[sizes[0]][0]), min(rows[sizes[0]][1]), min(rows[sizes[0]][2])
     print(f"{args.repeat} runs; CPU time, best (min–max); marginal = run() at {args.reps2} minus at {args.reps1} replications "

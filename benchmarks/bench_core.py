@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +25,9 @@ import numpy as np
 
 import kpsim
 from kpsim.run.runner import run
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu_time import compare_cpu
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,12 +63,8 @@ def compare_marginal(path: Path, reps: int) -> float:
     spent = []
     with tempfile.TemporaryDirectory() as out:
         for n in (reps, 6 * reps):
-            before, t = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
-            cmd = [sys.executable, "-m", "kpsim", "compare", str(path), "--reps", str(n), "--jobs", "1", "--no-charts",
-                   "--out", os.path.join(out, "r"), "--force", "-q", "--uncertainty", "montecarlo"]
-            subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+            t = time.perf_counter()
+            cpu = compare_cpu(path, n, os.path.join(out, "r"), "--uncertainty", "montecarlo")
             spent.append(time.perf_counter() - t if CLOCK is time.perf_counter else cpu)
     rules = len(kpsim.load_scenario(path).rules)
     return 5 * reps * rules / (spent[1] - spent[0])

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -40,6 +39,9 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # this checkout's kpsim, as the command run in it uses
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu_time import children_cpu
+
 SCENARIO = "scenarios/kp/definition_reform.yaml"
 
 
@@ -78,19 +80,13 @@ def recorded_batches(path: Path) -> Path:
     return path
 
 
-def _children_cpu() -> float:
-    """CPU seconds of the processes this one has waited for."""
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
 def measure(reps: int, jobs: int, charts: bool, replay: Path | None = None, uncertainty: str | None = None, sample: bool = True) -> dict:
     """Wall time, CPU time and peak resident memory (whole process tree) of one `kpsim compare`."""
     with tempfile.TemporaryDirectory() as tmp:
         args = ["compare", SCENARIO, "--reps", str(reps), "--jobs", str(jobs), "--out", f"{tmp}/run", "-q"]
         args += [] if charts else ["--no-charts"]
         args += ["--uncertainty", uncertainty] if uncertainty else []
-        children_before = _children_cpu()
+        children_before = children_cpu()
         cmd = [sys.executable, "-m", "kpsim", *args] if replay is None else [sys.executable, "-c", REPLAY, str(replay), *args]
         load = os.getloadavg()[0]
         start = time.perf_counter()
@@ -112,7 +108,7 @@ def measure(reps: int, jobs: int, charts: bool, replay: Path | None = None, unce
                 top, top_pss, peak_one = max(top, sum(rss)), max(top_pss, sum(m.pss for m in mem)), max(peak_one, max(rss))
             time.sleep(0.1 if sample else 0.2)
         wall = time.perf_counter() - start
-        cpu[proc.pid] = _children_cpu() - children_before  # the command's own, exactly; other processes' as last seen (a fraction of a second short)
+        cpu[proc.pid] = children_cpu() - children_before  # the command's own, exactly; other processes' as last seen (a fraction of a second short)
         if proc.returncode:
             raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr.read().decode()}")
     return {"reps": reps, "jobs": jobs, "charts": charts, "wall_s": wall, "cpu_s": sum(cpu.values()), "peak_mib": top / 2**20, "peak_pss_mib": top_pss / 2**20, "peak_one_mib": peak_one / 2**20, "load": load}

@@ -407,12 +407,12 @@ def threshold_chart(results: Results, table: pd.DataFrame) -> Figure:
 class _Chart:
     """A registry entry, `write(results, tables, folder, formats=None) -> files`; pickled by name, so a process pool can run it."""
 
-    def __init__(self, name: str, draw):
-        self.name, self.draw = name, draw
+    def __init__(self, name: str, draw, reads: tuple[str, ...]):
+        self.name, self.draw, self.reads = name, draw, reads
 
     def __call__(self, results, tables, folder: Path, formats=None) -> list[Path]:
         with house_style():
-            fig = self.draw(ChartData.of(results), tables)
+            fig = self.draw(ChartData.of(results), *(tables[k] for k in self.reads))
         return [] if fig is None else save(fig, Path(folder), self.name, formats)
 
     def __reduce__(self):
@@ -427,12 +427,13 @@ READS: set[str] = set()  # the analysis tables the charts read
 
 
 def _entry(name: str, draw, reads: tuple[str, ...] = ()) -> None:
-    """Register `draw(results, tables) -> Figure | None` as chart `name` (None: nothing to draw for these results).
+    """Register `draw(results, *tables) -> Figure | None` as chart `name` (None: nothing to draw for these results).
 
-    `results` is a ChartData (kpsim.output.chart_data) and `tables` holds the tables named in `reads`.
+    `results` is a ChartData (kpsim.output.chart_data), followed by the tables
+    named in `reads`, in that order: each table is named once, here.
     """
     READS.update(reads)
-    outputs.chart(name, _Chart(name, draw))
+    outputs.chart(name, _Chart(name, draw, reads))
 
 
 def chart_inputs(results, tables: dict[str, pd.DataFrame]) -> tuple[ChartData, dict[str, pd.DataFrame]]:
@@ -440,10 +441,9 @@ def chart_inputs(results, tables: dict[str, pd.DataFrame]) -> tuple[ChartData, d
     return ChartData.of(results), {k: tables[k] for k in READS}
 
 
-_entry("survival", lambda results, tables: survival_chart(results))
-_entry("deadlock", lambda results, tables: deadlock_chart(results))
-_entry("blockers", lambda results, tables: blockers_chart(results, tables["blockers_by_bloc.csv"]), reads=("blockers_by_bloc.csv",))
-_entry("power", lambda results, tables: power_chart(results, tables["power.csv"]), reads=("power.csv",))
-_entry("threshold", lambda results, tables: threshold_chart(results, tables["threshold.csv"]) if len(tables["threshold.csv"]) else None,
-       reads=("threshold.csv",))
+_entry("survival", survival_chart)
+_entry("deadlock", deadlock_chart)
+_entry("blockers", blockers_chart, reads=("blockers_by_bloc.csv",))
+_entry("power", power_chart, reads=("power.csv",))
+_entry("threshold", lambda results, table: threshold_chart(results, table) if len(table) else None, reads=("threshold.csv",))
 outputs.chart_inputs(chart_inputs)

@@ -16,8 +16,8 @@ from kpsim.scenario.schema import Scenario
 from kpsim.scenario.yamlsource import LDict, LList, line_of, load_located
 
 
-def _merge(base, over):
-    """Deep-merge `over` onto `base`; actors merge by id, sources concatenate."""
+def merge(base, over):
+    """Deep-merge `over` onto `base`, as `extends:` lays a later file over an earlier one; actors merge by id, sources concatenate."""
     if isinstance(base, LDict) and isinstance(over, LDict):
         out = LDict(base)
         out.lines = dict(base.lines)
@@ -28,7 +28,7 @@ def _merge(base, over):
             elif key == "sources" and isinstance(base.get(key), LList) and isinstance(value, LList):
                 out[key] = _concat(base[key], value)
             elif key in base:
-                out[key] = _merge(base[key], value)
+                out[key] = merge(base[key], value)
             else:
                 out[key] = value
             out.lines[key] = over.lines[key]
@@ -65,7 +65,7 @@ def _merge_actors(base: LList, over: LList) -> LList:
     for item, where in zip(over, over.lines):
         key = _actor_key(item)
         if key is not None and key in index:
-            out[index[key]] = _merge(out[index[key]], item)
+            out[index[key]] = merge(out[index[key]], item)
             out.lines[index[key]] = where
         else:
             out.append(item)
@@ -98,8 +98,8 @@ def load_tree(path: str | Path, _seen: tuple = ()) -> LDict:
         if problem:  # at the line of `extends:`, not as a line-less error about the other file
             raise InputError(f"{fname}:{line}: extends = {parent!r} — {problem} (looked for {ppath})")
         ptree = load_tree(ppath, here)
-        merged = ptree if merged is None else _merge(merged, ptree)
-    return _merge(merged, tree)
+        merged = ptree if merged is None else merge(merged, ptree)
+    return merge(merged, tree)
 
 
 def _not_a_file(path: Path) -> str | None:

@@ -18,7 +18,7 @@ import pandas as pd
 from kpsim.analysis.survival import kaplan_meier
 from kpsim.errors import InputError
 from kpsim.run.runner import run
-from kpsim.scenario.load import load_tree, validate_tree
+from kpsim.scenario.load import load_tree, merge, validate_tree
 from kpsim.scenario.prior import BOX
 from kpsim.scenario.schema import Scenario
 from kpsim.scenario.yamlsource import LDict
@@ -70,16 +70,10 @@ def calibration_dynamics(path) -> LDict:
 
 
 def at_dynamics(tree: LDict, dynamics: LDict) -> None:
-    """Lay `dynamics` over the tree's own, field by field (as `extends:` merges a later file)."""
+    """Lay `dynamics` over the tree's own, as `extends:` merges a later file (into a new mapping: the trees never share one)."""
     base = tree.get("dynamics")
-    out = LDict(base if isinstance(base, dict) else {})
-    out.lines = dict(getattr(base, "lines", {}))
-    out.origin = dynamics.origin
-    for key, value in dynamics.items():
-        out[key] = value
-        out.lines[key] = dynamics.lines[key]
-    tree["dynamics"] = out
-    tree.lines["dynamics"] = out.origin
+    tree["dynamics"] = merge(base if isinstance(base, LDict) else LDict(), dynamics)
+    tree.lines["dynamics"] = dynamics.origin
 
 
 def with_dynamics(sc: Scenario, params: dict, replications: int, seed: int) -> Scenario:
