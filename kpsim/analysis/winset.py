@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kpsim.errors import InputError
+from kpsim.model.actors import objection_cut
 from kpsim.model.plenary import PlenaryModel
 from kpsim.rules import ABSTAIN, OBJECT, SUPPORT
 from kpsim.scenario.schema import Scenario
@@ -73,7 +74,7 @@ def _texts(m: PlenaryModel) -> np.ndarray:
     sq, s = m.status_quo, np.maximum(m.salience, 1e-12)
     gap = np.abs(sq - x)
     points = [np.linspace(lo, hi, GRID)]
-    for cut in (m.dynamics.reluctance / s, -m.objection_threshold() / s):  # gain = |sq − x| − |t − x| crosses cut
+    for cut in (m.dynamics.reluctance / s, objection_cut(m) / s):  # gain = |sq − x| − |t − x| crosses cut
         reach = gap - cut
         ok = reach >= 0
         points += [(x - reach)[ok], (x + reach)[ok]]

@@ -60,7 +60,8 @@ class Actor(mesa.Agent):
         `reservation`) objects to any text on the status-quo side of it,
         whatever its gain; and a participant's cost of objecting grows with
         its isolation and with time (dynamics.acquiescence_*), so holdouts can
-        give way years later. See PlenaryModel.stances_for.
+        give way years later. See PlenaryModel.stances_for; every path takes
+        its cut from objection_cut and its red lines from apply_red_lines.
         """
         # in blocks of rows: every step is elementwise, and a block's temporaries stay in the CPU cache
         out = np.empty((len(rows), len(model.actor_ids)), dtype=np.int8)
@@ -73,6 +74,26 @@ class Actor(mesa.Agent):
             else:
                 out[a : a + block] = model.stances_for(x, text, None, isolation)
         return out
+
+
+def objection_cut(model, isolation=None) -> np.ndarray:
+    """The d below which each actor objects, −(its objection threshold), broadcast to (..., actors). Given `isolation`
+    (PlenaryModel.isolation), a participant's threshold grows by a·isolation = a − a·others/(p − 1): a lone holdout gives way."""
+    threshold = model.objection_threshold()
+    if isolation is None:
+        return -threshold
+    p, a = isolation.shape[-1], model.dynamics.acquiescence_isolation
+    cut = np.empty(isolation.shape[:-1] + threshold.shape)
+    cut[..., p:] = -threshold[p:]
+    cut[..., :p] = (a / max(p - 1, 1)) * isolation - (threshold[:p] + a)
+    return cut
+
+
+def apply_red_lines(model, out: np.ndarray, text) -> np.ndarray:
+    """Stances `out` (..., actors), in place, with every actor whose red line the text is below objecting, whatever its gain."""
+    if model.red_line is not None:
+        out[..., model.red_cols] = np.where(model.below_red_line(text), np.int8(OBJECT), out[..., model.red_cols])
+    return out
 
 
 @cache
@@ -118,37 +139,22 @@ def noisy_stances(model, rows, poll, x, text, isolation) -> np.ndarray:
         g += spread
         g *= model.salience  # the highest d
     r = model.dynamics.reluctance
-    threshold = model.objection_threshold()
-    cut = -threshold
-    if isolation is not None:  # as in stances_for: participants under pressure object less readily
-        p = isolation.shape[-1]
-        a = model.dynamics.acquiescence_isolation
-        cut = np.empty(g.shape)
-        cut[:, p:] = -threshold[p:]
-        cut[:, :p] = (a / max(p - 1, 1)) * isolation - (threshold[:p] + a)
+    cut = objection_cut(model, isolation)
     out = (lowest > r).view(np.int8) - (lowest < cut).view(np.int8)
     close = np.flatnonzero(out != (g > r).view(np.int8) - (g < cut).view(np.int8))  # (10× faster than a 2-d nonzero)
     if close.size:
         i, j = np.divmod(close, out.shape[1])
-        iso = None if isolation is None else isolation[i, np.minimum(j, isolation.shape[-1] - 1)]
-        out[i, j] = exact_stances(model, x[i if x.shape[0] > 1 else 0, j], text[i, 0], ndtri(to_uniform(bits[i, j])), iso, j)
-    if model.red_line is not None:
-        out[:, model.red_cols] = np.where(model.below_red_line(text), np.int8(OBJECT), out[:, model.red_cols])
-    return out
+        pair_cut = np.broadcast_to(cut, out.shape)[i, j]
+        out[i, j] = exact_stances(model, x[i if x.shape[0] > 1 else 0, j], text[i, 0], ndtri(to_uniform(bits[i, j])), pair_cut, j)
+    return apply_red_lines(model, out, text)
 
 
-def exact_stances(model, x, text, noise, isolation, cols) -> np.ndarray:
-    """PlenaryModel.stances_for, pair by pair: actor cols[k] at x[k] on text[k] with noise draw noise[k] (and, if not
-    None, isolation[k], read for participants only), before red lines. The same operations, so the same numbers."""
+def exact_stances(model, x, text, noise, cut, cols) -> np.ndarray:
+    """PlenaryModel.stances_for, pair by pair: actor cols[k] at x[k] on text[k] with noise draw noise[k] and objection
+    cut cut[k] (objection_cut's for that pair), before red lines. The same operations, so the same numbers."""
     gain = np.abs(model.status_quo - x) - np.abs(text - x)
     gain = gain + model.dynamics.noise * noise
     d = model.salience[cols] * gain
-    threshold = model.objection_threshold()[cols]
-    cut = -threshold
-    if isolation is not None:
-        p = model.n_participants
-        a = model.dynamics.acquiescence_isolation
-        cut = np.where(cols < p, (a / max(p - 1, 1)) * isolation - (threshold + a), cut)
     return (d > model.dynamics.reluctance).view(np.int8) - (d < cut).view(np.int8)
 
 

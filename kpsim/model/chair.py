@@ -29,7 +29,7 @@ from functools import cache
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from kpsim.model.actors import CELLS
+from kpsim.model.actors import CELLS, objection_cut
 from kpsim.rules import ABSTAIN, OBJECT
 
 GRID = 51  # candidate texts evenly spread over the mandate at noise 0 (with every stance's edge)
@@ -132,7 +132,7 @@ class SetterChair:
             reach = np.abs(model.status_quo - x)
             sal = np.maximum(model.salience, 1e-12)
             # the gain g(t) = |q − x| − |t − x| crosses c where |t − x| = |q − x| − c: support above r/σ, object below −ρ/σ
-            for c in (model.dynamics.reluctance / sal, -model.objection_threshold() / sal):
+            for c in (model.dynamics.reluctance / sal, objection_cut(model) / sal):
                 r = reach - c
                 ok = r >= 0
                 for edge in (x[ok] + r[ok], x[ok] - r[ok]):
@@ -176,16 +176,16 @@ class SetterChair:
 def stance_chances(model, x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """P(support) and P(object) of every actor (columns) on every text (rows): the stance rule with ε ~ N(0, 1)."""
     gain = np.abs(model.status_quo - x)[None, :] - np.abs(t[:, None] - x[None, :])
-    threshold = model.objection_threshold()
+    cut = objection_cut(model)  # without isolation: no chair knows how isolated each holdout will feel
     r, eta, sal = model.dynamics.reluctance, model.dynamics.noise, model.salience
     if eta == 0:
         d = sal * gain
-        support, objection = (d > r).astype(float), (d < -threshold).astype(float)
+        support, objection = (d > r).astype(float), (d < cut).astype(float)
     else:
         # d = σ(g + ηε) > r  ⟺  ε > (r/σ − g)/η; an actor with σ = 0 never takes a side
         with np.errstate(divide="ignore", invalid="ignore"):
             support = np.where(sal > 0, ndtr((gain - r / sal) / eta), 0.0)
-            objection = np.where(sal > 0, ndtr((-threshold / sal - gain) / eta), 0.0)
+            objection = np.where(sal > 0, ndtr((cut / sal - gain) / eta), 0.0)
     if model.red_line is not None:
         below = model.below_red_line(t[:, None])
         support[:, model.red_cols] = np.where(below, 0.0, support[:, model.red_cols])

@@ -29,7 +29,7 @@ from scipy.special import ndtri
 from threadpoolctl import ThreadpoolController
 
 from kpsim.fields import PARTICIPANT
-from kpsim.model.actors import AGENT_CLASSES, ally_matrix
+from kpsim.model.actors import AGENT_CLASSES, ally_matrix, apply_red_lines, objection_cut
 from kpsim.model.chair import CHAIRS
 from kpsim.model.dynamics import DYNAMICS
 from kpsim.model.streams import POSITION, Streams
@@ -227,16 +227,8 @@ class PlenaryModel(mesa.Model):
         if noise is not None:
             gain = gain + self.dynamics.noise * noise
         d = self.salience * gain
-        threshold = self.objection_threshold()
-        objects = d < -threshold
-        if isolation is not None:  # participants under pressure object less readily: a·isolation = a − a·others/(p − 1)
-            p = isolation.shape[-1]
-            a = self.dynamics.acquiescence_isolation
-            objects[..., :p] = d[..., :p] < (a / max(p - 1, 1)) * isolation - (threshold[:p] + a)
-        out = (d > self.dynamics.reluctance).view(np.int8) - objects.view(np.int8)
-        if self.red_line is not None:
-            out[..., self.red_cols] = np.where(self.below_red_line(text), np.int8(OBJECT), out[..., self.red_cols])
-        return out
+        out = (d > self.dynamics.reluctance).view(np.int8) - (d < objection_cut(self, isolation)).view(np.int8)
+        return apply_red_lines(self, out, text)
 
     def below_red_line(self, text) -> np.ndarray:
         """Per actor with a red line (columns red_cols): is the text on the status-quo side of it? Then it objects, whatever its gain."""
@@ -259,8 +251,8 @@ class PlenaryModel(mesa.Model):
         1 − that / (participants − 1)); None before the first poll, or without acquiescence to isolation."""
         if not self.dynamics.acquiescence_isolation or self.polls == 0:
             return None
-        last = self.stances[rows, : self.n_participants]
-        return tally(last)[1][:, None] - (last == OBJECT)
+        objecting = self.stances[rows, : self.n_participants] == OBJECT
+        return objecting.sum(axis=1, keepdims=True) - objecting
 
     def members_now(self) -> np.ndarray | None:
         """Who is a member at this meeting (by calendar year), or None when everybody is."""
