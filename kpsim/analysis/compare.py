@@ -92,14 +92,14 @@ def _over_draws(scenario: Scenario, rules, jobs, progress, draws, posterior, mod
     n = scenario.replications // d
     cal = scenario.calendar
     scenarios = drawn_scenarios(scenario, posterior, d, codings=mode == "full")
-    pool = process_pool(jobs - 1) if jobs > 1 and d > 1 else None
+    pool = process_pool(jobs) if jobs > 1 and d > 1 else None
     args = (rules, n, cal.horizon, cal.meetings_per_year)
     bar = tqdm(total=d, desc=f"{scenario.name}: {mode} draws", unit="draw", disable=not progress, leave=False)
     done = [None] * d
     try:
-        # a draw is the unit of work: each worker (and this process) simulates, assembles and summarises whole
-        # draws, so collecting them costs little (assembling 50 draws here left the workers waiting)
-        for k, result in completed(one_draw, [(sc, k, *args) for k, sc in enumerate(scenarios)], pool, window=2 * max(jobs - 1, 1)):
+        # a draw is the unit of work: each worker (and this process, while they start) simulates, assembles and
+        # summarises whole draws, so collecting them costs little (assembling 50 draws here left the workers waiting)
+        for k, result in completed(one_draw, [(sc, k, *args) for k, sc in enumerate(scenarios)], pool, window=2 * jobs):
             done[k] = result
             bar.update(1)
     finally:

@@ -222,7 +222,7 @@ def mechanism_effects(
     jobs = jobs or default_jobs()
     n = scenario.replications
     tasks = len(rules) * -(-n // batch_size(n, jobs))
-    pool = process_pool(jobs - 1) if jobs > 1 and tasks > 1 else None  # jobs − 1 workers and this process
+    pool = process_pool(jobs) if jobs > 1 and tasks > 1 else None
 
     def runs_of(sc: Scenario, label: str) -> pd.DataFrame:
         if progress:

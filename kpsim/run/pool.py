@@ -83,12 +83,14 @@ def process_pool(jobs: int, preload: str = "kpsim.run.runner") -> ProcessPoolExe
 
 
 def completed(fn: Callable, tasks: list[tuple], executor: Executor | None, here: bool = True, window: int = 2) -> Iterator[tuple[int, object]]:
-    """(i, fn(*tasks[i])) for every task, as each finishes: `window` at a time on `executor`'s workers and, if `here`
-    (always without an executor), in this process between collecting theirs.
+    """(i, fn(*tasks[i])) for every task, as each finishes: `window` at a time on `executor`'s workers and, if `here`,
+    in this process too while the workers start (until the first of their results comes back); without an
+    executor, all here.
 
-    With jobs − 1 workers and this process computing too, work starts at once: a thread hands the workers
-    their tasks, so this process does not wait while their server is still importing kpsim (about a second;
-    measured: that wait was most of what two processes lost against one on a 10⁵-replication comparison).
+    A thread hands the workers their tasks, so this process never waits for their server, which may still be
+    importing kpsim (about a second; measured: that wait was most of what two processes lost against one on a
+    10⁵-replication comparison). It stops computing once they are up: computing beside them throughout kept
+    about 70 MB more heap per 2·10⁵ replications in this process, which also holds the tables.
     A worker that dies raises worker_died(); an error, or Ctrl-C, here or in a worker cancels what has not started.
     """
     if executor is None:
@@ -98,7 +100,7 @@ def completed(fn: Callable, tasks: list[tuple], executor: Executor | None, here:
     queue = iter(enumerate(tasks))
     lock, slots, stop = threading.Lock(), threading.Semaphore(window), threading.Event()
     finished: SimpleQueue = SimpleQueue()  # (i, future) as the workers end them; (None, error) if handing out failed
-    submitted: list[Future] = []
+    pending: set[Future] = set()  # handed out, not yet finished (a finished one leaves: it holds its result)
 
     def take():
         with lock:
@@ -113,17 +115,17 @@ def completed(fn: Callable, tasks: list[tuple], executor: Executor | None, here:
                 if task is None:
                     return
                 f = executor.submit(fn, *task[1])  # the first one waits for the workers to start: here, not in the caller
-                submitted.append(f)
-                f.add_done_callback(lambda f, i=task[0]: (slots.release(), finished.put((i, f))))
+                pending.add(f)
+                f.add_done_callback(lambda f, i=task[0]: (pending.discard(f), slots.release(), finished.put((i, f))))
         except BaseException as exc:  # a broken or shut pool: the caller raises it
             finished.put((None, exc))
 
     feeder = threading.Thread(target=hand_out, name="kpsim-hand-out", daemon=True)
     feeder.start()
-    left = len(tasks)
+    left, helping = len(tasks), here
     try:
         while left:
-            mine = take() if here else None
+            mine = take() if helping else None
             if mine is not None:
                 left -= 1
                 yield mine[0], fn(*mine[1])
@@ -135,14 +137,12 @@ def completed(fn: Callable, tasks: list[tuple], executor: Executor | None, here:
                     result = f.result()  # a worker's error, raised here at once
                 except BrokenProcessPool as exc:
                     raise worker_died() from exc
-                left -= 1
+                left, helping = left - 1, False  # the workers are up: collect from now on
                 yield i, result
-                if mine is None and here:
-                    break  # back to taking tasks of its own, if any are left
     finally:
         stop.set()
         feeder.join()
-        for f in submitted:
+        for f in list(pending):
             f.cancel()
 
 

@@ -135,8 +135,8 @@ def run(
     (one row per actor and rule). `batch` replications advance in lockstep
     (default: batch_size). `years=False` leaves out the `years` column (meetings /
     meetings per year, 8 bytes a row): Results.write derives it when it writes runs.csv.
-    With jobs > 1 and no `executor`, batches run on jobs − 1 worker processes and in
-    this one; with an `executor`, on its workers, and in this process too if `here`.
+    With jobs > 1 and no `executor`, batches run on `jobs` worker processes, and in this
+    one while they start; with an `executor`, on its workers (and here while they start, if `here`).
     """
     rules = rules or [r.label for r in scenario.rules]
     for r in rules:
@@ -147,13 +147,12 @@ def run(
     tasks = [(r, a, min(a + size, first + n)) for r in rules for a in range(first, first + n, size)]
     own = executor is None and jobs > 1 and len(tasks) > 1
     if own:
-        executor, here = process_pool(jobs - 1), True
-    workers = jobs - 1 if own else jobs
+        executor, here = process_pool(jobs), True
     table = _Table(scenario, rules, first, n)
     bar = tqdm(total=n * len(rules), unit="rep", desc=scenario.name, disable=not progress, leave=False)
     try:
         # a few batches in flight per worker: every worker busy, memory and Ctrl-C bounded by a few batches
-        for _, b in completed(simulate_batch, [(scenario, *t) for t in tasks], executor, here, window=2 * max(workers, 1)):
+        for _, b in completed(simulate_batch, [(scenario, *t) for t in tasks], executor, here, window=2 * max(jobs, 1)):
             table.add(b)  # into the preallocated columns: the batch is freed at once
             bar.update(len(b.adopted))
     finally:
