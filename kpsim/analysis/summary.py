@@ -169,10 +169,10 @@ def format_summary(summary: pd.DataFrame, horizon: int) -> str:
         if labelled:
             cols["win-set: result"].append(f"{r.win_set}: {r.decided_by}")
     widths = {k: max(len(k), *(len(v) for v in vals)) for k, vals in cols.items()}
-    lines = ["  ".join(k.ljust(widths[k]) for k in cols)]
+    lines = ["  ".join(k.ljust(widths[k]) for k in cols).rstrip()]  # (no padding after the last column)
     lines.append("  ".join("-" * widths[k] for k in cols))
     for i in range(len(summary)):
-        lines.append("  ".join(cols[k][i].ljust(widths[k]) for k in cols))
+        lines.append("  ".join(cols[k][i].ljust(widths[k]) for k in cols).rstrip())
     if withdrawals:
         lines.append("withdrawn: taken off the table before adoption (abandon_after or a withdraw event), censored at its last meeting; "
                      "deadlocked at horizon counts only replications still open at the horizon")
