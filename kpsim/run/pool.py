@@ -82,9 +82,9 @@ def process_pool(jobs: int, preload: str = "kpsim.run.runner") -> ProcessPoolExe
     return pool
 
 
-def completed(fn: Callable, tasks: list[tuple], executor: Executor | None, here: bool = True, window: int = 2) -> Iterator[tuple[int, object]]:
-    """(i, fn(*tasks[i])) for every task, as each finishes: `window` at a time on `executor`'s workers and, if `here`,
-    in this process too while the workers start (until the first of their results comes back); without an
+def completed(fn: Callable, tasks: list[tuple], executor: Executor | None, start_here: bool = True, window: int = 2) -> Iterator[tuple[int, object]]:
+    """(i, fn(*tasks[i])) for every task, as each finishes: `window` at a time on `executor`'s workers and, if
+    `start_here`, in this process too while the workers start (until the first of their results comes back); without an
     executor, all here.
 
     A thread hands the workers their tasks, so this process never waits for their server, which may still be
@@ -122,7 +122,7 @@ def completed(fn: Callable, tasks: list[tuple], executor: Executor | None, here:
 
     feeder = threading.Thread(target=hand_out, name="kpsim-hand-out", daemon=True)
     feeder.start()
-    left, helping = len(tasks), here
+    left, helping = len(tasks), start_here
     try:
         while left:
             mine = take() if helping else None

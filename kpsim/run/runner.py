@@ -127,7 +127,7 @@ def run(
     first: int = 0,
     batch: int | None = None,
     years: bool = True,
-    here: bool = False,
+    start_here: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run `replications` of each rule, numbered from `first` (a sweep runs a big point in parts); fail fast if any batch fails.
 
@@ -136,7 +136,7 @@ def run(
     (default: batch_size). `years=False` leaves out the `years` column (meetings /
     meetings per year, 8 bytes a row): Results.write derives it when it writes runs.csv.
     With jobs > 1 and no `executor`, batches run on `jobs` worker processes, and in this
-    one while they start; with an `executor`, on its workers (and here while they start, if `here`).
+    one while they start; with an `executor`, on its workers (and here while they start, if `start_here`).
     """
     rules = rules or [r.label for r in scenario.rules]
     for r in rules:
@@ -147,12 +147,12 @@ def run(
     tasks = [(r, a, min(a + size, first + n)) for r in rules for a in range(first, first + n, size)]
     own = executor is None and jobs > 1 and len(tasks) > 1
     if own:
-        executor, here = process_pool(jobs), True
+        executor, start_here = process_pool(jobs), True
     table = _Table(scenario, rules, first, n)
     bar = tqdm(total=n * len(rules), unit="rep", desc=scenario.name, disable=not progress, leave=False)
     try:
         # a few batches in flight per worker: every worker busy, memory and Ctrl-C bounded by a few batches
-        for _, b in completed(simulate_batch, [(scenario, *t) for t in tasks], executor, here, window=2 * max(jobs, 1)):
+        for _, b in completed(simulate_batch, [(scenario, *t) for t in tasks], executor, start_here, window=2 * max(jobs, 1)):
             table.add(b)  # into the preallocated columns: the batch is freed at once
             bar.update(len(b.adopted))
     finally:

@@ -52,17 +52,17 @@ def square_and_pid(x: int, fail: bool = False):
     return x * x, os.getpid()
 
 
-@pytest.mark.parametrize("here", [True, False])
-def test_completed_gives_every_task_once_with_its_own_result(here):
+@pytest.mark.parametrize("start_here", [True, False])
+def test_completed_gives_every_task_once_with_its_own_result(start_here):
     from kpsim.run.pool import completed, process_pool
 
     with process_pool(1) as pool:
-        out = list(completed(square_and_pid, [(i,) for i in range(30)], pool, here=here, window=2))
+        out = list(completed(square_and_pid, [(i,) for i in range(30)], pool, start_here=start_here, window=2))
     assert sorted(i for i, _ in out) == list(range(30))
     assert all(result[0] == i * i for i, result in out)
     pids = {result[1] for _, result in out}
-    assert (os.getpid() in pids) == here  # this process computes only if asked to
-    if not here:
+    assert (os.getpid() in pids) == start_here  # this process computes only if asked to
+    if not start_here:
         assert len(pids) == 1
 
 
@@ -79,4 +79,4 @@ def test_an_error_in_a_task_is_raised_to_the_caller(where):
 
     tasks = [(i, i == 3) for i in range(8)]
     with process_pool(1) as pool, pytest.raises(ValueError, match="task 3 failed"):
-        list(completed(square_and_pid, tasks, pool if where == "worker" else None, here=False, window=8))
+        list(completed(square_and_pid, tasks, pool if where == "worker" else None, start_here=False, window=8))
