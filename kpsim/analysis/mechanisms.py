@@ -227,7 +227,7 @@ def mechanism_effects(
     def runs_of(sc: Scenario, label: str) -> pd.DataFrame:
         if progress:
             print(f"  {label} …", file=sys.stderr, flush=True)
-        return run(sc, rules, jobs=jobs, executor=pool, progress=progress, start_here=pool is not None)[0]
+        return run(sc, rules, jobs=jobs, executor=pool, progress=progress, start_here=True)[0]
 
     try:
         base = runs_of(scenario, "as the scenario is")

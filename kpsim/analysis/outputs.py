@@ -10,6 +10,7 @@ A new table or chart is one `@table(...)` or `chart(...)` entry.
 from __future__ import annotations
 
 from collections import deque
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Callable
@@ -39,7 +40,7 @@ def chart(name: str, write: Callable[..., list[Path]]) -> None:
     CHARTS[name] = write
 
 
-def chart_inputs(make: Callable) -> None:
+def register_chart_inputs(make: Callable) -> None:
     """Register `make(results, tables) -> (results, tables)`: what the charts read, so that a worker process is not sent the whole runs."""
     CHART_INPUTS[:] = [make]
 
@@ -113,6 +114,10 @@ def write_charts(results, tables: dict[str, pd.DataFrame], folder: Path, jobs: i
         if feeder:
             feeder.join()
     if failed:
+        if isinstance(failed[0], BrokenProcessPool):  # a chart worker killed (out of memory, a signal): said as for every pool
+            from kpsim.run.pool import worker_died
+
+            raise worker_died() from failed[0]
         raise failed[0]
     return [p for name in CHARTS for p in done[name]]
 
