@@ -34,7 +34,7 @@ def exit_meetings(runs: pd.DataFrame) -> dict[tuple[str, str], tuple[np.ndarray,
 
 @table("exits.csv")
 def exits_table(results) -> pd.DataFrame:
-    """Empty unless some observer has `patience` (runs.csv then has an `exits` column)."""
+    """Empty unless some observer has `patience` (runs.csv then has an `exits` column); replications per rule as the summary counted them."""
     runs = results.runs
     if "exits" not in runs:
         return pd.DataFrame(columns=COLUMNS)
@@ -42,8 +42,7 @@ def exits_table(results) -> pd.DataFrame:
     left = exit_meetings(runs)
     none = (np.array([], dtype=np.int64), np.array([], dtype=np.int64))
     out = []
-    for rule, g in by_rule(runs, ["adopted"]):
-        n = len(g["adopted"])
+    for rule, n in zip(results.summary["rule"], map(int, results.summary["replications"])):
         for obs in observers:
             meetings, counts = left.get((rule, obs), none)
             share, lo, hi = wilson(int(counts.sum()), n)

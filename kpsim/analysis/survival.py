@@ -119,11 +119,25 @@ def _as_inputs(meetings, censored) -> tuple[np.ndarray, np.ndarray]:
     return t, c
 
 
-def _steps(t: np.ndarray, c: np.ndarray):
-    """Every distinct observed time, with its risk set and adoptions."""
-    times, at, removed = np.unique(t, return_inverse=True, return_counts=True)
-    events = np.bincount(at, weights=~c, minlength=len(times)).astype(int)
-    at_risk = len(t) - np.concatenate(([0], np.cumsum(removed)[:-1]))
+def _counts(counts, t: np.ndarray) -> np.ndarray | None:
+    """Replications per entry (None: one each), at least one: a zero would add a time nobody was observed at."""
+    if counts is None:
+        return None
+    w = np.asarray(counts)
+    if w.shape != t.shape or w.dtype.kind not in "iu" or np.any(w < 1):
+        raise ValueError("counts must be positive integers, one per entry of meetings")
+    return w
+
+
+def _steps(t: np.ndarray, c: np.ndarray, w: np.ndarray | None = None):
+    """Every distinct observed time, with its risk set and adoptions; `w`: replications per entry (None: one each)."""
+    if w is None:
+        times, at, removed = np.unique(t, return_inverse=True, return_counts=True)
+    else:
+        times, at = np.unique(t, return_inverse=True)
+        removed = np.bincount(at, weights=w, minlength=len(times)).astype(np.int64)  # whole numbers: exact below 2**53
+    events = np.bincount(at, weights=~c if w is None else w * ~c, minlength=len(times)).astype(int)
+    at_risk = int(removed.sum()) - np.concatenate(([0], np.cumsum(removed)[:-1]))
     return times, at_risk, events
 
 
@@ -168,20 +182,24 @@ def _fill_band(surv, lower, upper, at_risk, confidence):
     return lower, upper
 
 
-def kaplan_meier(meetings, censored, confidence: float = 0.95, method: str = "log-log") -> Survival:
+def kaplan_meier(meetings, censored, confidence: float = 0.95, method: str = "log-log", counts=None) -> Survival:
     """Kaplan-Meier curve of deadlock duration with a pointwise band.
 
     The default band is scipy's "log-log" (exponential Greenwood) because the
     plain Greenwood ("linear") band leaves [0, 1] and undercovers in the
     tails, which is exactly where "not reached" medians are decided.
+    `counts` gives the replications that ended as each entry (runs counted by
+    their ending): the same curve as each entry repeated that often, without
+    building one entry per replication.
     """
     if not 0.0 < confidence < 1.0:
         raise ValueError("confidence must be in (0, 1)")
     if method not in ("linear", "log-log"):
         raise ValueError(f"method must be 'linear' or 'log-log', not {method!r}")
     t, c = _as_inputs(meetings, censored)
-    n, n_cens = len(t), int(c.sum())
-    times, at_risk, event_counts = _steps(t, c)
+    w = _counts(counts, t)
+    n, n_cens = (len(t), int(c.sum())) if w is None else (int(w.sum()), int(w[c].sum()))
+    times, at_risk, event_counts = _steps(t, c, w)
     if n_cens == n:
         # Every run is censored: nobody was ever adopted, so the estimate is
         # S(t)=1 on the whole observed window with no uncertainty to report.

@@ -18,17 +18,19 @@ ROBUSTNESS = click.option("--robustness", type=click.Path(file_okay=False, path_
                           help="A folder written by `kpsim robustness` on the same scenario: its swings say what would change the result.")
 
 
-CHART_FORMATS = ("png", "svg", "pdf")  # kpsim.output.style.ALL_FORMATS, named here so that `kpsim --help` does not import it
-
-
 def _chart_formats(ctx, param, value: str | None) -> tuple[str, ...] | None:
-    """--formats as a tuple of file extensions, checked (exit 2) before anything runs; None: the charts' default."""
+    """--formats as a tuple of file extensions, checked (exit 2) before anything runs; None: the charts' default.
+
+    The formats are the charts' (imported here, only when --formats is given, so that `kpsim --help` does not load matplotlib).
+    """
     if value is None:
         return None
+    from kpsim.output.style import ALL_FORMATS
+
     formats = tuple(dict.fromkeys(f.strip().lower().lstrip(".") for f in value.split(",") if f.strip()))
-    wrong = [f for f in formats if f not in CHART_FORMATS]
+    wrong = [f for f in formats if f not in ALL_FORMATS]
     if wrong or not formats:
-        raise click.BadParameter(f"{', '.join(wrong) or 'none given'}: give one or more of {', '.join(CHART_FORMATS)}, comma-separated")
+        raise click.BadParameter(f"{', '.join(wrong) or 'none given'}: give one or more of {', '.join(ALL_FORMATS)}, comma-separated")
     return formats
 
 

@@ -78,8 +78,8 @@ def draw_survival(ax, results: Results) -> None:
     right = horizon if ends["censored"].any() else int(ends["meetings"].max())
     seen = {"open": False, "withdrawn": False}
     for rule, g in ends.groupby("rule", sort=False):
-        meetings, censored, withdrawn = (np.repeat(g[c].to_numpy(), g["n"]) for c in ("meetings", "censored", "abandoned"))
-        km = kaplan_meier(meetings, censored)
+        meetings, n, censored, withdrawn = (g[c].to_numpy() for c in ("meetings", "n", "censored", "abandoned"))
+        km = kaplan_meier(meetings, censored, counts=n)
         # the curve is known up to the last observed time; past it only if nobody is left deadlocked
         end = right if km.survival[-1] == 0 else km.times[-1]
         x = np.concatenate(([0.0], km.times, [end]))
@@ -87,7 +87,7 @@ def draw_survival(ax, results: Results) -> None:
         st = styles[rule]
         row = summary.loc[rule]
         label = f"{rule}: median {format_ci(row.median_meetings, row.median_lo, row.median_hi, '{:g}')}"
-        label += f", withdrawn {PCT.format(withdrawn.mean())}" if withdrawn.any() else ""
+        label += f", withdrawn {PCT.format(n[withdrawn].sum() / n.sum())}" if withdrawn.any() else ""
         ax.step(x, y, where="post", label=label, **st)
         band = x <= km.times[-1]  # no band past the last observation
         ax.fill_between(x[band], lo[band], hi[band], step="post", color=st["color"], alpha=0.18, linewidth=0)

@@ -144,6 +144,25 @@ def test_km_and_its_band_are_scipy_ecdf(method):
             np.testing.assert_allclose(mine[defined], np.clip(theirs[defined], 0, 1), rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("method", ["log-log", "linear"])
+def test_counts_give_the_curve_of_the_repeated_sample_bit_for_bit(method):
+    """Runs counted by their ending (the charts' input): the same Survival as one entry per replication."""
+    rng = np.random.default_rng(7)
+    for i in range(300):
+        k = int(rng.integers(1, 30))
+        t = rng.integers(0, 25, k)  # repeated times, adopted and censored at the same meeting
+        c = rng.random(k) < (rng.random() if i % 3 else 0.0)
+        w = rng.integers(1, 4 if i % 2 else 1000, k)
+        a, b = kaplan_meier(np.repeat(t, w), np.repeat(c, w), method=method), kaplan_meier(t, c, method=method, counts=w)
+        for f in ("times", "survival", "lower", "upper", "at_risk", "event_counts"):
+            x, y = getattr(a, f), getattr(b, f)
+            assert x.dtype == y.dtype and x.tobytes() == y.tobytes(), f
+        assert (a.n, a.events, a.censored) == (b.n, b.events, b.censored)
+    for bad in ([1, 0], [1.0, 2.0], [1]):
+        with pytest.raises(ValueError):
+            kaplan_meier([1, 2], [False, True], counts=bad)
+
+
 def test_uncensored_median_is_scipys_where_rounding_decides():
     """Ten adoptions, five by meeting 7: S(7) is 0.5 only if computed as 1 − 5/10; the product of the steps lands a bit above."""
     t = np.array([3, 3, 4, 7, 7, 8, 9, 10, 14, 17], dtype=float)
