@@ -254,11 +254,19 @@ def ally_matrix(participants, members=None):
     """Row-stochastic influence: each participant listens to its bloc's members, weighted by capability.
 
     One pass per bloc (its rows are all alike), the same sums as one row at a time; above DENSE_INFLUENCE
-    participants the matrix is kept as bloc means (BlocMeans)."""
+    participants the matrix is kept as bloc means (BlocMeans). Read-only, and shared: every model of a
+    comparison (each rule, each draw of --uncertainty) whose participants have the same capabilities and
+    blocs gets the same one, built once per membership (a KP case's members change with the years)."""
+    key = tuple((a.capability, a.bloc or "") for a in participants)
+    return _ally_matrix(key, None if members is None else np.asarray(members[: len(key)], dtype=bool).tobytes(), DENSE_INFLUENCE)
+
+
+@lru_cache(maxsize=256)
+def _ally_matrix(participants: tuple[tuple[float, str], ...], members: bytes | None, dense_up_to: int):
     n = len(participants)
-    cap = np.array([max(a.capability, 1e-12) for a in participants])
-    blocs = np.array([a.bloc or "" for a in participants], dtype=object)
-    member = np.ones(n, dtype=bool) if members is None else np.asarray(members[:n], dtype=bool)
+    cap = np.array([max(c, 1e-12) for c, _ in participants])
+    blocs = np.array([b for _, b in participants], dtype=object)
+    member = np.ones(n, dtype=bool) if members is None else np.frombuffer(members, dtype=bool)
     listening = (blocs != "") & member
     names = list(dict.fromkeys(blocs[listening]))
     rows = np.zeros((len(names), n))
@@ -267,11 +275,13 @@ def ally_matrix(participants, members=None):
         allies = np.flatnonzero((blocs == name) & member)
         rows[k, allies] = cap[allies] / cap[allies].sum()
         bloc_of[listening & (blocs == name)] = k
-    if n > DENSE_INFLUENCE:
+    if n > dense_up_to:
+        rows.flags.writeable = bloc_of.flags.writeable = False
         return BlocMeans(rows, bloc_of)
     w = rows[np.maximum(bloc_of, 0)] if names else np.zeros((n, n))
     w[bloc_of < 0] = 0.0
     w[np.flatnonzero(bloc_of < 0), np.flatnonzero(bloc_of < 0)] = 1.0
+    w.flags.writeable = False
     return w
 
 

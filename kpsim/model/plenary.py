@@ -88,7 +88,6 @@ class PlenaryModel(mesa.Model):
         }
         self.electorate = Electorate(n_participants=p, kinds=self.kinds, weights=self.weights)
         self._electorates: dict[bytes, Electorate] = {}  # by membership
-        self._allies: dict[bytes, np.ndarray] = {}  # by membership; cleared when an event sets values
         self.revision = 0  # how many set events have changed the parameters (the setter chair re-plans on a change)
         self.streams = Streams(scenario.seed, reps, [e.id for e in entries])
 
@@ -267,11 +266,7 @@ class PlenaryModel(mesa.Model):
         """The influence matrix among this meeting's members: a participant that has not joined (or has left) pulls nobody."""
         if self.members is None:
             return self.influence_matrix
-        key = self.members.tobytes()
-        if key not in self._allies:
-            p = self.n_participants
-            self._allies[key] = ally_matrix([a.entry for a in self.actors[:p]], self.members[:p])
-        return self._allies[key]
+        return ally_matrix([a.entry for a in self.actors[: self.n_participants]], self.members)
 
     def decide(self, stances: np.ndarray, members: np.ndarray | None = None) -> np.ndarray:
         """The rule on these stance profiles; only members' stances count, and only members make up the electorate."""
@@ -315,7 +310,6 @@ class PlenaryModel(mesa.Model):
             entries = sorted(self.spec.actors, key=lambda a: a.kind != PARTICIPANT)
             moved = [self.actor_ids.index(self.spec.actors[k[1]].id) for k in keys if k[0] == "actors" and k[-1] == "position"]
             self._set_parameters(entries, self.spec, keep_positions=True)
-            self._allies.clear()  # blocs or capabilities may have changed
             self.revision += 1
             for j in moved:
                 self.positions[:, j] = entries[j].position

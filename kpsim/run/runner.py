@@ -179,8 +179,11 @@ def concat_runs(parts: list[pd.DataFrame]) -> pd.DataFrame:
     for col in list(parts[0].columns):
         categorical = isinstance(parts[0][col].dtype, pd.CategoricalDtype)
         if categorical:
-            categories = rules if col == "rule" else sorted(set().union(*(p[col].cat.categories for p in parts)))
-            values = [p[col].cat.set_categories(categories).cat.codes.to_numpy() for p in parts]
+            own = [(p[col].cat.categories, p[col].cat.codes.to_numpy()) for p in parts]
+            categories = rules if col == "rule" else sorted(set().union(*(c for c, _ in own)))
+            at = {c: i for i, c in enumerate(categories)}
+            values = [_recoded(codes, [at[c] for c in cats], len(categories)) for cats, codes in own]  # into the joint categories
+            del own
         else:
             values = [p[col].to_numpy() for p in parts]
         column = np.empty(n, np.result_type(*values))
@@ -194,6 +197,12 @@ def concat_runs(parts: list[pd.DataFrame]) -> pd.DataFrame:
             del p[col]
         release_freed_memory()
     return pd.DataFrame(out, copy=False)
+
+
+def _recoded(codes: np.ndarray, lookup: list[int], size: int) -> np.ndarray:
+    """Codes into one set of categories as codes into another of `size` categories, by a lookup (−1, missing, stays −1)."""
+    dtype = np.int8 if size < 2**7 else np.int16 if size < 2**15 else np.int32  # as pandas codes that many categories
+    return np.array(lookup + [-1], dtype=dtype)[codes]  # −1 takes the table's last entry
 
 
 def release_freed_memory() -> None:
