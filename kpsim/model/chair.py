@@ -19,7 +19,9 @@ Two strategies, named by the scenario's `chair.strategy`:
   simple and qualified majorities, written procedure) P is exact; where who
   votes matters (weights, chambers) it is estimated on 64 fixed draws. Where
   positions differ by replication (position noise, or observers that walked
-  out), the chair plans on their mean.
+  out), the chair plans on their mean. It plans once per meeting, rule and
+  draw, so its chances run compiled (kpsim.model.chances); they are the numbers
+  of the numpy statements kept here (stance_chances, count_test_chance), to the bit.
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ class SetterChair:
         rng = np.random.default_rng([model.spec.seed, 0x5E77E5])
         ranks = np.argsort(rng.random((DRAWS, n)), axis=0)
         self.draws = ndtri((ranks + 0.5) / DRAWS)
+        self._rule = (None, "", None)  # rule_facts: the last rule, its JSON and count test
 
     def draft(self, model, rows: np.ndarray, round_: int) -> None:
         who = model.spec.chair.actor_in(model.spec.calendar.year(model.meeting))
@@ -112,10 +115,11 @@ class SetterChair:
         """best_text, remembered across the batches of a run: every batch of a rule plans on the same positions
         until they part, and the plan is a pure function of what the key holds."""
         dyn, e = model.dynamics, model.electorate
+        rule_json, _ = self.rule_facts(model.rule)
         key = (
             x.tobytes(), column, model.text_bounds, model.status_quo, float(model.direction), dyn.noise, dyn.reluctance,
             model.salience.tobytes(), model.objection_threshold().tobytes(), model.red_cols.tobytes(),
-            model.red_values.tobytes(), model.rule.model_dump_json(), None if model.members is None else model.members.tobytes(),
+            model.red_values.tobytes(), rule_json, None if model.members is None else model.members.tobytes(),
             model.spec.seed, len(self.draws[0]), e.kinds, tuple((k, w.tobytes()) for k, w in sorted(e.weights.items())),
         )
         if key not in _PLANS:
@@ -124,10 +128,16 @@ class SetterChair:
             _PLANS[key] = self.best_text(model, x, column)
         return _PLANS[key]
 
+    def rule_facts(self, rule) -> tuple[str, object]:
+        """The rule's JSON (for the plan's key) and count test, made once per rule, not at every plan (pydantic's dump is slow)."""
+        if self._rule[0] is not rule:  # rules are frozen: the same object, the same facts
+            self._rule = (rule, rule.model_dump_json(), rule.count_test())
+        return self._rule[1:]
+
     def candidates(self, model, x: np.ndarray) -> np.ndarray:
         """The mandate on a grid and, at noise 0, every text at which some actor's stance changes (the exact setter texts)."""
         lo, hi = model.text_bounds
-        texts = [np.linspace(lo, hi, GRID)]
+        texts = [grid(lo, hi, GRID)]
         if model.dynamics.noise == 0:
             reach = np.abs(model.status_quo - x)
             sal = np.maximum(model.salience, 1e-12)
@@ -140,7 +150,7 @@ class SetterChair:
             if model.red_line is not None:
                 texts.append(model.red_values)
         t = np.concatenate(texts)
-        return np.unique(t[(t >= lo) & (t <= hi)])
+        return sorted_unique(t[(t >= lo) & (t <= hi)])
 
     def best_text(self, model, x: np.ndarray, column: int) -> float:
         """The text the chair in `column` tables, given positions x."""
@@ -148,33 +158,63 @@ class SetterChair:
         lo, hi = model.text_bounds
         ideal = min(max(chair_x, lo), hi)  # its own ideal is always a candidate
         if model.dynamics.noise == 0:
-            return self._best_of(model, x, chair_x, np.union1d(self.candidates(model, x), [ideal]))
+            return self._best_of(model, x, chair_x, sorted_unique(np.append(self.candidates(model, x), ideal)))
         # the expected utility is smooth in the text: a coarse grid, then a fine one around its best
         step = (hi - lo) / (COARSE - 1)
-        best = self._best_of(model, x, chair_x, np.union1d(np.linspace(lo, hi, COARSE), [ideal]))
-        fine = np.linspace(max(lo, best - step), min(hi, best + step), COARSE)
-        return self._best_of(model, x, chair_x, np.union1d(fine, [best]))
+        best = self._best_of(model, x, chair_x, sorted_unique(np.append(grid(lo, hi, COARSE), ideal)))
+        fine = grid(max(lo, best - step), min(hi, best + step), COARSE)
+        return self._best_of(model, x, chair_x, sorted_unique(np.append(fine, best)))
 
     def _best_of(self, model, x, chair_x, t) -> float:
         # order by the chair's own liking, so that among equals it tables the text it likes best
         t = t[np.argsort(np.abs(t - chair_x), kind="stable")]
         members = model.members
-        test = model.rule.count_test()
+        test = self.rule_facts(model.rule)[1]
         p = exact_chance(model, x, t, test, members) if test is not None else self.sampled_chance(model, x, t, members)
-        utility = -np.abs(t - chair_x)
-        expected = p * utility + (1 - p) * -abs(model.status_quo - chair_x)
-        return float(t[np.argmax(expected)])
+        # the first best of p·u(t) + (1 − p)·u(status quo), u(t) = −|t − x_chair| (one compiled loop, not eight numpy calls)
+        return float(t[compiled().best_index(p, t, float(chair_x), float(model.status_quo))])
 
     def sampled_chance(self, model, x, t, members) -> np.ndarray:
-        """P(pass | t) over the fixed draws: for rules where who votes matters (weights, chambers)."""
+        """P(pass | t) over the fixed draws: for rules where who votes matters (weights, chambers). The stances are
+        PlenaryModel.stances_for's on a (texts, draws, actors) grid, compiled (chances.stance_grid); the rule decides."""
         draws = self.draws if model.dynamics.noise > 0 else self.draws[:1] * 0.0
-        profiles = model.stances_for(x[None, None, :], t[:, None, None], draws[None, :, :])  # (texts, draws, actors)
-        passed = model.decide(profiles.reshape(-1, profiles.shape[-1]), members).reshape(len(t), len(draws))
+        profiles = compiled().stance_grid(
+            x, t, draws, float(model.status_quo), float(model.dynamics.noise), model.salience, float(model.dynamics.reluctance),
+            objection_cut(model), model.red_cols, model.red_values, float(model.direction),
+        )
+        passed = model.decide(profiles, members).reshape(len(t), len(draws))
         return passed.mean(axis=1)
 
 
+def grid(lo: float, hi: float, n: int) -> np.ndarray:
+    """np.linspace(lo, hi, n), to the bit, without its overhead (the setter builds two grids a plan)."""
+    step = (hi - lo) / (n - 1)
+    if step == 0:  # linspace's own way with a zero (or underflowing) step
+        return np.linspace(lo, hi, n)
+    y = _counts(n) * step
+    y += lo
+    y[-1] = hi
+    return y
+
+
+@cache
+def _counts(n: int) -> np.ndarray:
+    return np.arange(n, dtype=float)
+
+
+def sorted_unique(t: np.ndarray) -> np.ndarray:
+    """np.unique(t) for floats without NaN, to the bit: its in-place sort and mask, without its overhead."""
+    t = t.copy()
+    t.sort()
+    keep = np.empty(len(t), dtype=bool)
+    keep[:1] = True
+    np.not_equal(t[1:], t[:-1], out=keep[1:])
+    return t[keep]
+
+
 def stance_chances(model, x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """P(support) and P(object) of every actor (columns) on every text (rows): the stance rule with ε ~ N(0, 1)."""
+    """P(support) and P(object) of every actor (columns) on every text (rows): the stance rule with ε ~ N(0, 1).
+    In numpy, the statement exact_chance's compiled kernels are held to (tests/model/test_chances.py)."""
     gain = np.abs(model.status_quo - x)[None, :] - np.abs(t[:, None] - x[None, :])
     cut = objection_cut(model)  # without isolation: no chair knows how isolated each holdout will feel
     r, eta, sal = model.dynamics.reluctance, model.dynamics.noise, model.salience
@@ -197,12 +237,20 @@ def exact_chance(model, x, t, test, members) -> np.ndarray:
     """P(pass | t) for a rule that tests the counts of supporters S and objectors O (kpsim.rules.CountTest), exactly.
 
     Actors take their stances independently, so the law of L = gain·S − loss·O follows by adding one participant at a
-    time (a dynamic programme over L, for every text at once); with `veto`, any objection removes the mass.
+    time (a dynamic programme over L, for every text at once); with `veto`, any objection removes the mass. Compiled
+    (kpsim.model.chances): the same numbers as stance_chances and count_test_chance on the voters' columns.
     """
-    p = model.n_participants
-    support, objection = stance_chances(model, x, t)
+    k, p = compiled(), model.n_participants
     voters = np.arange(p) if members is None else np.flatnonzero(members[:p])
-    return count_test_chance(support[:, voters], objection[:, voters], test)
+    red = np.full(len(voters), np.nan) if model.red_line is None else model.red_line[voters]
+    sq, sal, cut, eta = float(model.status_quo), model.salience, objection_cut(model), float(model.dynamics.noise)
+    r = float(model.dynamics.reluctance)
+    normal = ndtr(k.normal_args(x, t, sq, sal, r, cut, eta, voters)) if eta > 0 else _UNREAD
+    return k.exact_chance(normal, x, t, sq, sal, r, cut, eta, voters, red, float(model.direction),
+                          test.gain, test.loss, test.offset, test.strict, test.veto, test.need_support)
+
+
+_UNREAD = np.zeros((2, 0, 0))
 
 
 def count_test_chance(support: np.ndarray, objection: np.ndarray, test) -> np.ndarray:
@@ -218,12 +266,9 @@ def count_test_chance(support: np.ndarray, objection: np.ndarray, test) -> np.nd
 
 
 def _law_meets(support, objection, abstain, test) -> np.ndarray:
-    """P(L meets the test) per row: the law of L built voter by voter (law_window), then summed from L = 0 up.
-
-    The loop runs compiled (numba): the setter plans once per meeting, rule and draw, and under
-    --uncertainty full this was most of a run's time. The products and sums are the ones numpy's
-    window updates made, in the same order, so the numbers are the same to the bit (tests/model).
-    """
+    """P(L meets the test) per row: the law of L built voter by voter (chances.law_window, compiled), then summed
+    from L = 0 up. Its products and sums are the ones numpy's window updates made, in the same order, so the numbers
+    are the same to the bit (tests/model/test_core_speed.py); chances.count_chance makes the same ones in one kernel."""
     n = support.shape[1]
     low = test.offset - test.loss * n
     width = test.offset + test.gain * n - low + 1
@@ -234,52 +279,28 @@ def _law_meets(support, objection, abstain, test) -> np.ndarray:
     return law[:, max(first, 0):].sum(axis=1)
 
 
-def law_window(support, objection, abstain, g: int, l: int, veto: bool, start: int, width: int, first: int) -> np.ndarray:
-    """The law of L = g·S − l·O per row (index `start` is L = 0), adding one voter at a time, at the indices from
-    `first` up (the ones the test sums). After i voters L lies in [start − l·i, start + g·i]: each step updates only
-    that window (outside it the law is 0), and within it only the cells the remaining voters can still lift to
-    `first`: a cell below that feeds only cells below it, so the cells summed are the same to the bit (left at 0
-    below). Plain Python: compiled by compiled_law_window."""
-    rows, n = support.shape
-    out = np.zeros((rows, width))
-    cur = np.empty(width)
-    nxt = np.empty(width)
-    for r in range(rows):
-        cur[:] = 0.0
-        cur[start] = 1.0
-        a = b = start
-        for i in range(n):
-            ab, su, ob = abstain[r, i], support[r, i], objection[r, i]
-            live = max(a - l, first - g * (n - 1 - i))  # below: no support left can reach `first`
-            nxt[a - l : live] = 0.0
-            for c in range(live, b + g + 1):
-                v = 0.0  # abstain, then support, then object: the order numpy's three window updates added them in
-                if a <= c <= b:
-                    v = cur[c] * ab
-                if a <= c - g <= b:
-                    v += cur[c - g] * su
-                if not veto and a <= c + l <= b:
-                    v += cur[c + l] * ob
-                nxt[c] = v
-            a, b = a - l, b + g
-            cur[a : b + 1] = nxt[a : b + 1]
-        out[r, :] = cur
-    return out
-
-
 @cache
-def compiled_law_window():
-    """law_window compiled once per process (numba, cached on disk beside this file): imported only when a setter plans."""
-    import numba
+def compiled():
+    """The compiled kernels (kpsim.model.chances), imported once per process, when a setter first plans."""
+    from kpsim.model import chances
 
-    return numba.njit(cache=True)(law_window)
+    return chances
+
+
+def compiled_law_window():
+    """The DP of _law_meets, compiled (chances.law_window; its plain Python is its .py_func)."""
+    return compiled().law_window
 
 
 def load_compiled() -> None:
-    """Have the compiled DP ready for the argument types the chair passes (numba's disk cache, or a compile): a worker
+    """Have the kernels ready for the argument types the chair passes (numba's disk cache, or a compile): a worker
     server does this once before forking its workers, which would otherwise each spend about 0.6 s on it in their first task."""
-    z = np.zeros((1, 1))
-    compiled_law_window()(z, z, z, 1, 1, False, 0, 2, 0)
+    k, z, one, cols = compiled(), np.zeros((1, 1)), np.zeros(1), np.zeros(1, dtype=np.intp)
+    k.law_window(z, z, z, 1, 1, False, 0, 2, 0)
+    k.exact_chance(k.normal_args(one, one, 0.0, one, 0.0, one, 1.0, cols), one, one, 0.0, one, 0.0, one, 1.0, cols, one, 1.0,
+                   1, 1, 0, False, False, True)
+    k.stance_grid(one, one, z, 0.0, 0.0, one, 0.0, one, cols, one, 1.0)
+    k.best_index(one, one, 0.0, 0.0)
 
 
 CHAIRS = {"toward_objectors": ObjectorChair, "setter": SetterChair}
