@@ -88,6 +88,7 @@ class PlenaryModel(mesa.Model):
         }
         self.electorate = Electorate(n_participants=p, kinds=self.kinds, weights=self.weights)
         self._electorates: dict[bytes, Electorate] = {}  # by membership
+        self._allies: dict[tuple, np.ndarray] = {}  # by membership and revision (actors.ally_matrix shares them between models)
         self.revision = 0  # how many set events have changed the parameters (the setter chair re-plans on a change)
         self.streams = Streams(scenario.seed, reps, [e.id for e in entries])
 
@@ -266,7 +267,10 @@ class PlenaryModel(mesa.Model):
         """The influence matrix among this meeting's members: a participant that has not joined (or has left) pulls nobody."""
         if self.members is None:
             return self.influence_matrix
-        return ally_matrix([a.entry for a in self.actors[: self.n_participants]], self.members)
+        key = (self.members.tobytes(), self.revision)  # a set event may change capabilities or blocs
+        if key not in self._allies:
+            self._allies[key] = ally_matrix([a.entry for a in self.actors[: self.n_participants]], self.members)
+        return self._allies[key]
 
     def decide(self, stances: np.ndarray, members: np.ndarray | None = None) -> np.ndarray:
         """The rule on these stance profiles; only members' stances count, and only members make up the electorate."""
