@@ -119,14 +119,40 @@ def _noise_bins(bits: int, eta: float) -> tuple[np.ndarray, np.ndarray]:
 BIN_BITS = 14  # 16,384 bins: their tables stay in the CPU cache; a close call (about 2 in 10,000 pairs) is taken again exactly
 
 
+@cache
+def compiled():
+    """The compiled kernels (kpsim.model.chances), imported once per process: when stances are first taken with noise,
+    or a setter first plans (numba costs about 0.4 s to import; chair.load_compiled has them ready in a worker)."""
+    from kpsim.model import chances
+
+    return chances
+
+
 def noisy_stances(model, rows, poll, x, text, isolation) -> np.ndarray:
     """PlenaryModel.stances_for with the noise drawn for these rows, without ndtri on every draw (its main cost).
 
     d = salience·(g + η·ε) is monotone in ε, and so is the stance in d: where the lowest and the highest d that ε's
     bin allows give the same stance, that is the stance. The rare other pairs, the close calls, are taken again one by
     one with the exact ε: the stances are exactly those of stances_for. (Taking their whole rows again cost a row
-    of ndtri per close call: at 960 actors a fifth of all rows.)
+    of ndtri per close call: at 960 actors a fifth of all rows.) The bits, the bins' stances and red lines are one
+    compiled loop (chances.bounded_stances: at 40 rows numpy's two dozen calls were mostly their overhead), the numbers of
+    noisy_stances_numpy to the bit (tests/model/test_bounded_stances.py).
     """
+    middle, reach = _noise_bins(BIN_BITS, model.dynamics.noise)
+    cut = objection_cut(model, isolation)
+    out, close, bits = compiled().bounded_stances(
+        model.streams.keys[rows], model.streams.lane_keys(poll), x, text, float(model.status_quo), middle, reach,
+        model.salience, float(model.dynamics.reluctance), cut.reshape(-1, cut.shape[-1]), model.red_cols, model.red_values,
+        np.float64(model.direction), np.uint64(64 - BIN_BITS))
+    if close.size:  # (below a red line no pair is a close call: it objects whatever its gain)
+        i, j = np.divmod(close, out.shape[1])
+        pair_cut = np.broadcast_to(cut, out.shape)[i, j]
+        out[i, j] = exact_stances(model, x[i if x.shape[0] > 1 else 0, j], text[i, 0], ndtri(to_uniform(bits)), pair_cut, j)
+    return out
+
+
+def noisy_stances_numpy(model, rows, poll, x, text, isolation) -> np.ndarray:
+    """noisy_stances in numpy: the statement its compiled loop is held to, bit for bit."""
     bits = model.streams.bits(rows, poll)
     b = (bits >> np.uint64(64 - BIN_BITS)).view(np.intp)  # below 2**BIN_BITS: the same number as an index
     middle, reach = _noise_bins(BIN_BITS, model.dynamics.noise)

@@ -31,7 +31,7 @@ from functools import cache
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from kpsim.model.actors import CELLS, objection_cut
+from kpsim.model.actors import CELLS, compiled, objection_cut
 from kpsim.rules import ABSTAIN, OBJECT
 
 GRID = 51  # candidate texts evenly spread over the mandate at noise 0 (with every stance's edge)
@@ -279,14 +279,6 @@ def _law_meets(support, objection, abstain, test) -> np.ndarray:
     return law[:, max(first, 0):].sum(axis=1)
 
 
-@cache
-def compiled():
-    """The compiled kernels (kpsim.model.chances), imported once per process, when a setter first plans."""
-    from kpsim.model import chances
-
-    return chances
-
-
 def compiled_law_window():
     """The DP of _law_meets, compiled (chances.law_window; its plain Python is its .py_func)."""
     return compiled().law_window
@@ -301,6 +293,8 @@ def load_compiled() -> None:
                    1, 1, 0, False, False, True)
     k.stance_grid(one, one, z, 0.0, 0.0, one, 0.0, one, cols, one, 1.0)
     k.best_index(one, one, 0.0, 0.0)
+    keys = np.zeros(1, dtype=np.uint64)  # and actors.noisy_stances's
+    k.bounded_stances(keys, keys, z, z, 0.0, one, one, one, 0.0, z, cols, one, np.float64(1.0), np.uint64(1))
 
 
 CHAIRS = {"toward_objectors": ObjectorChair, "setter": SetterChair}

@@ -1,19 +1,23 @@
-"""The setter chair's chance of passing per text, compiled (numba): exactly, or its stances over fixed draws.
+"""The setter chair's chance of passing per text, compiled (numba): exactly, or its stances over fixed draws; and
+the noisy stances of every meeting from their noise's bins (bounded_stances, for actors.noisy_stances).
 
 The setter plans once per meeting, rule and draw, and under --uncertainty full that planning was most of a run's
 CPU, most of it numpy's overhead on arrays of a few hundred cells. Each kernel here makes the IEEE operations of the
 numpy code it stands for (kpsim.model.chair.stance_chances and count_test_chance, PlenaryModel.stances_for), in
 the same order, without fastmath (LLVM then fuses no multiply-add), and sums a row as numpy does (pairwise_sum):
-the plans are the same to the bit (tests/model/test_chances.py). The normal CDF stays numpy's (scipy's ndtr has
+the plans and stances are the same to the bit (tests/model/test_chances.py, test_bounded_stances.py). The normal CDF stays numpy's (scipy's ndtr has
 no numba form): the exact chance takes its arguments from normal_args and their ndtr.
 
-Imported only when a setter plans (numba costs about 0.6 s to import; chair.load_compiled).
+Imported only when a setter plans or stances are first taken with noise (numba costs about 0.6 s to import;
+actors.compiled, chair.load_compiled).
 """
 
 from __future__ import annotations
 
 import numba
 import numpy as np
+
+from kpsim.model.streams import _C1, _C2, _S27, _S30, _S31
 
 jit = numba.njit(cache=True)  # cached on disk beside this file
 
@@ -212,3 +216,59 @@ def best_index(p, t, chair_x, sq):
         if i == 0 or e > top:
             best, top = i, e
     return best
+
+
+@jit
+def bounded_stances(keys, lanes, x, text, sq, middle, reach, sal, r, cut, red_cols, red_values, direction, shift):
+    """actors.noisy_stances' stances from the noise's bins, to the bit: per pair, g = |sq − x| − |text − x| + middle[b]
+    (b the top bits of `bits`), its lowest and highest d = (g ∓ reach[b])·salience, the stance of the lowest, and
+    whether the highest's differs (a close call: its flat index is returned, and its bits). The bits are
+    Streams.bits': keys[i] + lanes[j], mixed (SplitMix64's finaliser; integers, so exact). A pair below its actor's red line
+    objects (apply_red_lines) and is never a close call. x and cut are (rows or 1, actors), text (rows, 1).
+    The sides are taken without branches (a stance is a coin flip to the branch predictor)."""
+    rows, n = len(keys), len(lanes)
+    out = np.empty((rows, n), np.int8)
+    bits = np.empty(n, np.uint64)
+    differs = np.empty(n, np.bool_)
+    close_bits = np.empty(64, np.uint64)
+    close = np.empty(64, np.int64)
+    count = 0
+    red = np.zeros(n, np.bool_)
+    for i in range(rows):
+        t = text[i, 0]
+        xi = i if x.shape[0] > 1 else 0
+        ci = i if cut.shape[0] > 1 else 0
+        for j in range(n):
+            z = keys[i] + lanes[j]
+            z ^= z >> _S30
+            z *= _C1
+            z ^= z >> _S27
+            z *= _C2
+            z ^= z >> _S31
+            bits[j] = z
+        for j in range(n):
+            xv = x[xi, j]
+            b = bits[j] >> shift
+            g = abs(sq - xv) - abs(t - xv)
+            g = g + middle[b]
+            spread = reach[b]
+            low = (g - spread) * sal[j]
+            high = (g + spread) * sal[j]
+            c = cut[ci, j]
+            s = np.int8(low > r) - np.int8(low < c)
+            out[i, j] = s
+            differs[j] = s != np.int8(high > r) - np.int8(high < c)
+        for k in range(len(red_cols)):
+            below = direction * (t - red_values[k]) < 0
+            red[red_cols[k]] = below
+            if below:
+                out[i, red_cols[k]] = -1
+        for j in range(n):
+            if differs[j] and not red[j]:
+                if count == len(close):
+                    close = np.concatenate((close, np.empty(count, np.int64)))
+                    close_bits = np.concatenate((close_bits, np.empty(count, np.uint64)))
+                close[count] = i * n + j
+                close_bits[count] = bits[j]
+                count += 1
+    return out, close[:count], close_bits[:count]

@@ -54,9 +54,12 @@ class Streams:
 
     def bits(self, rows: np.ndarray | slice, meeting: int, purpose: int = NOISE) -> np.ndarray:
         """64 random bits per (replication, actor), shape (len(rows), actors)."""
+        return _mix(self.keys[rows, None] + self.lane_keys(meeting, purpose))
+
+    def lane_keys(self, meeting: int, purpose: int = NOISE) -> np.ndarray:
+        """Per actor, what bits adds to a replication's key before mixing (chances.bounded_stances mixes them itself)."""
         counter = np.uint64((meeting * _PURPOSES + purpose + 1) * int(_GAMMA) % 2**64)
-        lanes = _mix(self.lanes + counter)
-        return _mix(self.keys[rows, None] + lanes)
+        return _mix(self.lanes + counter)
 
     def bernoulli(self, rows: np.ndarray | slice, meeting: int, p: float, purpose: int = NOISE) -> np.ndarray:
         """True with probability p, compared in integer space (no conversion to floats)."""

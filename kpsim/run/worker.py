@@ -1,7 +1,7 @@
 """What a local worker process has ready before its first task: the forkserver imports this module once (and
 nothing else does), and its workers fork with it done.
 
-The runner's modules, and the setter chair's compiled kernels (importing numba and
+The runner's modules, and the compiled kernels of the setter chair and of noisy stances (importing numba and
 loading their cache cost about 0.6 s, paid once by the server while the command
 itself is still starting, not by every worker in its first batch).
 """
