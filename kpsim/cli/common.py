@@ -32,6 +32,19 @@ def _terminated(signum, frame):
     raise KeyboardInterrupt  # unwinds as Ctrl-C does: pools stopped, half-written folders removed
 
 
+def interrupted(exc: BaseException) -> bool:
+    """Ctrl-C or SIGTERM, also where it reached us through C code: raised while numba loads a compiled kernel, the
+    interrupt comes back as a SystemError caused by it (measured: SIGTERM in a fresh clone's first run, while the
+    chair's kernels compile). The `finally` blocks have run either way: pools stopped, half-written folders removed."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 @contextlib.contextmanager
 def sigterm_as_ctrl_c():
     """`kill PID` (SIGTERM) stops a command as Ctrl-C does; its default would end this process at once and leave its workers running."""
@@ -57,7 +70,9 @@ def handle_input_errors(fn):
             for msg in exc.messages:
                 click.echo(f"error: {msg}", err=True)
             sys.exit(2)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, SystemError) as exc:
+            if not interrupted(exc):
+                raise
             click.echo("interrupted: nothing was written", err=True)
             sys.exit(130)
         except BrokenPipeError:  # the reader went away (`kpsim ... | head`): not an error of ours

@@ -9,6 +9,10 @@ replications costs about as much as one.
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import ClassVar
@@ -121,11 +125,40 @@ BIN_BITS = 14  # 16,384 bins: their tables stay in the CPU cache; a close call (
 
 @cache
 def compiled():
-    """The compiled kernels (kpsim.model.chances), imported once per process: when stances are first taken with noise,
-    or a setter first plans (numba costs about 0.4 s to import; chair.load_compiled has them ready in a worker)."""
+    """The compiled kernels (kpsim.model.chances), imported and warmed up once per process: when stances are first
+    taken with noise, or a setter first plans (numba costs about 0.4 s to import, and the first run after installing
+    compiles the kernels, about 4 s; chair.load_compiled has them ready in a worker).
+
+    Ctrl-C or SIGTERM during the warm-up takes effect when it ends: raised inside numba's compiler, the interrupt was
+    swallowed by a ctypes callback (the command ran on and exited 0) or came back as a SystemError (measured, in a fresh
+    clone's first run)."""
     from kpsim.model import chances
 
+    with interrupts_deferred():
+        chances.warm_up()
     return chances
+
+
+@contextmanager
+def interrupts_deferred():
+    """SIGINT and SIGTERM recorded, not acted on, inside the block, then handed to their handlers (in the main thread;
+    elsewhere signals cannot be handled, so nothing changes)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum)) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(caught):
+            handler = previous[sig]
+            if callable(handler):
+                handler(sig, None)
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), sig)  # its default action, now that it is restored
 
 
 def noisy_stances(model, rows, poll, x, text, isolation) -> np.ndarray:

@@ -285,16 +285,8 @@ def compiled_law_window():
 
 
 def load_compiled() -> None:
-    """Have the kernels ready for the argument types the chair passes (numba's disk cache, or a compile): a worker
-    server does this once before forking its workers, which would otherwise each spend about 0.6 s on it in their first task."""
-    k, z, one, cols = compiled(), np.zeros((1, 1)), np.zeros(1), np.zeros(1, dtype=np.intp)
-    k.law_window(z, z, z, 1, 1, False, 0, 2, 0)
-    k.exact_chance(k.normal_args(one, one, 0.0, one, 0.0, one, 1.0, cols), one, one, 0.0, one, 0.0, one, 1.0, cols, one, 1.0,
-                   1, 1, 0, False, False, True)
-    k.stance_grid(one, one, z, 0.0, 0.0, one, 0.0, one, cols, one, 1.0)
-    k.best_index(one, one, 0.0, 0.0)
-    keys = np.zeros(1, dtype=np.uint64)  # and actors.noisy_stances's
-    k.bounded_stances(keys, keys, z, z, 0.0, one, one, one, 0.0, z, cols, one, np.float64(1.0), np.uint64(1))
+    """Have the compiled kernels ready (kpsim.model.chances.warm_up): a worker server does this before forking its workers."""
+    compiled()
 
 
 CHAIRS = {"toward_objectors": ObjectorChair, "setter": SetterChair}

@@ -272,3 +272,17 @@ def bounded_stances(keys, lanes, x, text, sq, middle, reach, sal, r, cut, red_co
                 close_bits[count] = bits[j]
                 count += 1
     return out, close[:count], close_bits[:count]
+
+
+def warm_up() -> None:
+    """Every kernel compiled (or loaded from numba's disk cache) for the argument types the model passes: once per
+    process, before the first real call (actors.compiled), so that no compile starts later, mid-run. A worker server
+    does it before forking its workers, which would otherwise each spend about 0.6 s on it in their first task."""
+    z, one, cols = np.zeros((1, 1)), np.zeros(1), np.zeros(1, dtype=np.intp)
+    law_window(z, z, z, 1, 1, False, 0, 2, 0)
+    exact_chance(normal_args(one, one, 0.0, one, 0.0, one, 1.0, cols), one, one, 0.0, one, 0.0, one, 1.0, cols, one, 1.0,
+                 1, 1, 0, False, False, True)
+    stance_grid(one, one, z, 0.0, 0.0, one, 0.0, one, cols, one, 1.0)
+    best_index(one, one, 0.0, 0.0)
+    keys = np.zeros(1, dtype=np.uint64)
+    bounded_stances(keys, keys, z, z, 0.0, one, one, one, 0.0, z, cols, one, np.float64(1.0), np.uint64(1))

@@ -1,0 +1,56 @@
+"""The compiled kernels are warmed up once, with interrupts deferred: no compile starts mid-run, and Ctrl-C or SIGTERM
+during the warm-up is acted on when it ends (numba's compiler swallowed it, or turned it into a SystemError)."""
+
+import os
+import signal
+from pathlib import Path
+
+import numba
+import pytest
+
+from kpsim.analysis.compare import compare
+from kpsim.model import actors
+
+
+class Stop(Exception):
+    pass
+
+
+def _raise_stop(signum, frame):
+    raise Stop(signum)
+
+
+def test_a_signal_inside_the_block_is_handled_when_it_ends():
+    previous = signal.signal(signal.SIGTERM, _raise_stop)
+    try:
+        reached_end = False
+        with pytest.raises(Stop):
+            with actors.interrupts_deferred():
+                os.kill(os.getpid(), signal.SIGTERM)
+                for _ in range(1000):  # the handler would have run by now, were it not deferred
+                    pass
+                reached_end = True
+        assert reached_end
+        assert signal.getsignal(signal.SIGTERM) is _raise_stop  # restored
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_an_ignored_signal_stays_ignored():
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        with actors.interrupts_deferred():
+            os.kill(os.getpid(), signal.SIGTERM)
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_the_warm_up_covers_every_call_the_model_makes():
+    """After the warm-up, running the KP cases compiles nothing more: every kernel keeps the signatures it warmed up."""
+    k = actors.compiled()
+    kernels = {n: f for n, f in vars(k).items() if isinstance(f, numba.core.registry.CPUDispatcher)}
+    before = {n: list(f.signatures) for n, f in kernels.items()}
+    for case in ("definition_reform", "marange"):
+        compare(Path(__file__).parents[2] / "scenarios" / "kp" / f"{case}.yaml", jobs=1, reps=80, draws=2)
+    assert {n: list(f.signatures) for n, f in kernels.items()} == before
