@@ -142,23 +142,29 @@ def compiled():
 @contextmanager
 def interrupts_deferred():
     """SIGINT and SIGTERM recorded, not acted on, inside the block, then handed to their handlers (in the main thread;
-    elsewhere signals cannot be handled, so nothing changes)."""
+    elsewhere signals cannot be handled, so nothing changes). A signal ignored, or handled from C (its handler None),
+    is left as it is."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     caught: list[int] = []
-    previous = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum)) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {}
     try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            handler = signal.getsignal(sig)
+            if handler is not None and handler != signal.SIG_IGN:
+                signal.signal(sig, lambda signum, frame: caught.append(signum))
+                previous[sig] = handler
         yield
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        for sig in dict.fromkeys(caught):
-            handler = previous[sig]
-            if callable(handler):
-                handler(sig, None)
-            elif handler == signal.SIG_DFL:
-                os.kill(os.getpid(), sig)  # its default action, now that it is restored
+    for sig in dict.fromkeys(caught):  # after the block, not in its `finally`: an error of the block stays the error
+        handler = previous[sig]
+        if callable(handler):
+            handler(sig, None)
+        else:  # SIG_DFL: its default action, now that it is restored
+            os.kill(os.getpid(), sig)
 
 
 def noisy_stances(model, rows, poll, x, text, isolation) -> np.ndarray:
@@ -320,7 +326,7 @@ def ally_matrix(participants, members=None):
     return _ally_matrix(key, None if members is None else np.asarray(members[: len(key)], dtype=bool).tobytes(), DENSE_INFLUENCE)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=32)  # (256 × 256 dense matrices: 0.5 MB each)
 def _ally_matrix(participants: tuple[tuple[float, str], ...], members: bytes | None, dense_up_to: int):
     n = len(participants)
     cap = np.array([max(c, 1e-12) for c, _ in participants])

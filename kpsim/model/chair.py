@@ -245,7 +245,7 @@ def exact_chance(model, x, t, test, members) -> np.ndarray:
     red = np.full(len(voters), np.nan) if model.red_line is None else model.red_line[voters]
     sq, sal, cut, eta = float(model.status_quo), model.salience, objection_cut(model), float(model.dynamics.noise)
     r = float(model.dynamics.reluctance)
-    normal = ndtr(k.normal_args(x, t, sq, sal, r, cut, eta, voters)) if eta > 0 else _UNREAD
+    normal = ndtr(k.normal_args(x, t, sq, sal, r, cut, eta, voters)) if eta != 0 else _UNREAD  # as stance_chances tests it
     return k.exact_chance(normal, x, t, sq, sal, r, cut, eta, voters, red, float(model.direction),
                           test.gain, test.loss, test.offset, test.strict, test.veto, test.need_support)
 

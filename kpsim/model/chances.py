@@ -17,7 +17,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from kpsim.model.streams import _C1, _C2, _S27, _S30, _S31
+from kpsim.model.streams import _C1, _C2, _S27, _S30, _S31  # frozen into the disk cache: touch this file if they change
 
 jit = numba.njit(cache=True)  # cached on disk beside this file
 
@@ -137,9 +137,11 @@ def count_chance(support, objection, g, l, offset, strict, veto, need_support):
                 chance[r] -= p
         elif offset > 0 or (offset == 0 and not strict):
             chance -= _law_meets(np.zeros_like(support), objection, abstain, g, l, offset, strict, veto)
-    for r in range(len(chance)):  # np.clip: max, then min
-        c = chance[r] if chance[r] > 0.0 else 0.0
-        chance[r] = c if c < 1.0 else 1.0
+    for r in range(len(chance)):  # np.clip: NaN and −0.0 stay as they are
+        if chance[r] < 0.0:
+            chance[r] = 0.0
+        elif chance[r] > 1.0:
+            chance[r] = 1.0
     return chance
 
 
@@ -213,6 +215,8 @@ def best_index(p, t, chair_x, sq):
     best, top = 0, 0.0
     for i in range(len(t)):
         e = p[i] * -abs(t[i] - chair_x) + (1.0 - p[i]) * stay
+        if e != e:  # np.argmax: the first NaN
+            return i
         if i == 0 or e > top:
             best, top = i, e
     return best

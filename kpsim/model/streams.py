@@ -16,6 +16,7 @@ import hashlib
 
 import numpy as np
 
+# _C1, _C2 and the shifts are compiled into kpsim.model.chances.bounded_stances (numba caches it by chances.py alone)
 _C1 = np.uint64(0xBF58476D1CE4E5B9)
 _C2 = np.uint64(0x94D049BB133111EB)
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)

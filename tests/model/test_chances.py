@@ -119,3 +119,18 @@ def test_the_grids_and_candidates_are_linspace_and_unique_to_the_bit():
         assert grid(lo, hi, n).tobytes() == np.linspace(lo, hi, n).tobytes(), (lo, hi, n)
         t = np.concatenate([rng.choice([0.0, -0.0, 0.5, 1.0, rng.random()], int(rng.integers(1, 30))), [rng.random()]])
         assert sorted_unique(t).tobytes() == np.unique(t).tobytes()
+
+
+def test_nan_takes_numpys_way_through_the_clip_and_the_argmax():
+    """np.clip keeps NaN (the kernel's clip once made it 0), and np.argmax returns the first NaN."""
+    from kpsim.rules import CountTest
+
+    support = np.array([[np.nan, 0.5], [0.6, 0.7]])
+    objection = np.array([[0.1, 0.1], [0.1, 0.1]])
+    test = CountTest(gain=1, loss=1, offset=0, strict=False, veto=False, need_support=True)
+    got = chances.count_chance(support, objection, test.gain, test.loss, test.offset, test.strict, test.veto, test.need_support)
+    want = count_test_chance(support, objection, test)
+    assert np.array_equal(got, want, equal_nan=True) and np.isnan(got[0])
+    p, t = np.array([0.5, np.nan, 0.9, np.nan]), np.array([0.1, 0.2, 0.3, 0.4])
+    utility = p * -np.abs(t - 0.5) + (1 - p) * -abs(0.0 - 0.5)
+    assert chances.best_index(p, t, 0.5, 0.0) == np.argmax(utility) == 1

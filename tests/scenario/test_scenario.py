@@ -1,7 +1,6 @@
 """Scenario files: every class of bad input gives file:line, the field, what is allowed, and exit code 2."""
 
 import textwrap
-from pathlib import Path
 from fractions import Fraction
 
 import pytest
@@ -220,18 +219,3 @@ def test_an_unknown_key_does_not_hide_the_other_errors(tmp_path):
         f"{p}:8: actors[2].salience = 1.7 — must be between 0 and 1",
         f"{p}:13: rules[1].qq — unknown field (did you mean 'q'?) — allowed: name, rule, q, ties",
     ]
-
-
-@pytest.mark.parametrize("name", ["kp/definition_reform.yaml", "kp/marange.yaml", "examples/arctic_council.yaml"])
-def test_recorded_scenario_is_the_python_emitters_text_and_loads_back(name, tmp_path):
-    """results/…/scenario.yaml is written by libyaml's emitter where PyYAML has it: the text PyYAML's own safe_dump
-    writes (so results folders do not depend on how PyYAML was built), and it loads back as the same scenario."""
-    import yaml
-
-    from kpsim.scenario.load import scenario_yaml
-
-    sc = load_scenario(Path(__file__).parents[2] / "scenarios" / name)
-    text = scenario_yaml(sc)
-    assert text == yaml.safe_dump(sc.model_dump(mode="json", exclude_none=True), sort_keys=False, allow_unicode=True)
-    (tmp_path / "s.yaml").write_text(text, encoding="utf-8")
-    assert load_scenario(tmp_path / "s.yaml") == sc
