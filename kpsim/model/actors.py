@@ -127,7 +127,7 @@ BIN_BITS = 14  # 16,384 bins: their tables stay in the CPU cache; a close call (
 def compiled():
     """The compiled kernels (kpsim.model.chances), imported and warmed up once per process: when stances are first
     taken with noise, or a setter first plans (numba costs about 0.4 s to import, and the first run after installing
-    compiles the kernels, about 4 s; chair.load_compiled has them ready in a worker).
+    compiles the kernels, about 4 s; kpsim.run.worker has them ready in a worker server).
 
     Ctrl-C or SIGTERM during the warm-up takes effect when it ends: raised inside numba's compiler, the interrupt was
     swallowed by a ctypes callback (the command ran on and exited 0) or came back as a SystemError (measured, in a fresh
@@ -183,10 +183,7 @@ def noisy_stances(model, rows, poll, x, text, isolation) -> np.ndarray:
         model.streams.keys[rows], model.streams.lane_keys(poll), x, text, float(model.status_quo), middle, reach,
         model.salience, float(model.dynamics.reluctance), cut.reshape(-1, cut.shape[-1]), model.red_cols, model.red_values,
         np.float64(model.direction), np.uint64(64 - BIN_BITS))
-    if close.size:  # (below a red line no pair is a close call: it objects whatever its gain)
-        i, j = np.divmod(close, out.shape[1])
-        pair_cut = np.broadcast_to(cut, out.shape)[i, j]
-        out[i, j] = exact_stances(model, x[i if x.shape[0] > 1 else 0, j], text[i, 0], ndtri(to_uniform(bits)), pair_cut, j)
+    retake_close_calls(model, out, close, bits, x, text, cut)  # (below a red line no pair is a close call: it objects anyway)
     return out
 
 
@@ -207,11 +204,16 @@ def noisy_stances_numpy(model, rows, poll, x, text, isolation) -> np.ndarray:
     cut = objection_cut(model, isolation)
     out = (lowest > r).view(np.int8) - (lowest < cut).view(np.int8)
     close = np.flatnonzero(out != (g > r).view(np.int8) - (g < cut).view(np.int8))  # (10× faster than a 2-d nonzero)
+    retake_close_calls(model, out, close, bits.ravel()[close], x, text, cut)
+    return apply_red_lines(model, out, text)
+
+
+def retake_close_calls(model, out, close, bits, x, text, cut) -> None:
+    """The close calls (flat indices into `out`, with their bits) taken again with their exact noise, in place."""
     if close.size:
         i, j = np.divmod(close, out.shape[1])
         pair_cut = np.broadcast_to(cut, out.shape)[i, j]
-        out[i, j] = exact_stances(model, x[i if x.shape[0] > 1 else 0, j], text[i, 0], ndtri(to_uniform(bits[i, j])), pair_cut, j)
-    return apply_red_lines(model, out, text)
+        out[i, j] = exact_stances(model, x[i if x.shape[0] > 1 else 0, j], text[i, 0], ndtri(to_uniform(bits)), pair_cut, j)
 
 
 def exact_stances(model, x, text, noise, cut, cols) -> np.ndarray:

@@ -275,18 +275,8 @@ def _law_meets(support, objection, abstain, test) -> np.ndarray:
     args = (np.ascontiguousarray(support, dtype=float), np.ascontiguousarray(objection, dtype=float),
             np.ascontiguousarray(abstain, dtype=float))
     first = -low + (1 if test.strict else 0)  # the index of L = 0 (or 1 where a tie fails)
-    law = compiled_law_window()(*args, test.gain, 0 if test.veto else test.loss, test.veto, test.offset - low, width, first)
+    law = compiled().law_window(*args, test.gain, 0 if test.veto else test.loss, test.veto, test.offset - low, width, first)
     return law[:, max(first, 0):].sum(axis=1)
-
-
-def compiled_law_window():
-    """The DP of _law_meets, compiled (chances.law_window; its plain Python is its .py_func)."""
-    return compiled().law_window
-
-
-def load_compiled() -> None:
-    """Have the compiled kernels ready (kpsim.model.chances.warm_up): a worker server does this before forking its workers."""
-    compiled()
 
 
 CHAIRS = {"toward_objectors": ObjectorChair, "setter": SetterChair}

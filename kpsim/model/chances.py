@@ -9,7 +9,7 @@ the plans and stances are the same to the bit (tests/model/test_chances.py, test
 no numba form): the exact chance takes its arguments from normal_args and their ndtr.
 
 Imported only when a setter plans or stances are first taken with noise (numba costs about 0.6 s to import;
-actors.compiled, chair.load_compiled).
+actors.compiled; kpsim.run.worker has them ready in a worker server).
 """
 
 from __future__ import annotations

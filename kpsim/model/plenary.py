@@ -88,7 +88,7 @@ class PlenaryModel(mesa.Model):
         }
         self.electorate = Electorate(n_participants=p, kinds=self.kinds, weights=self.weights)
         self._electorates: dict[bytes, Electorate] = {}  # by membership
-        self._allies: dict[tuple, np.ndarray] = {}  # by membership and revision (actors.ally_matrix shares them between models)
+        self._allies: dict[bytes, np.ndarray] = {}  # by membership; cleared when an event sets values (actors.ally_matrix shares them between models)
         self.revision = 0  # how many set events have changed the parameters (the setter chair re-plans on a change)
         self.streams = Streams(scenario.seed, reps, [e.id for e in entries])
 
@@ -267,7 +267,7 @@ class PlenaryModel(mesa.Model):
         """The influence matrix among this meeting's members: a participant that has not joined (or has left) pulls nobody."""
         if self.members is None:
             return self.influence_matrix
-        key = (self.members.tobytes(), self.revision)  # a set event may change capabilities or blocs
+        key = self.members.tobytes()
         if key not in self._allies:
             self._allies[key] = ally_matrix([a.entry for a in self.actors[: self.n_participants]], self.members)
         return self._allies[key]
@@ -314,6 +314,7 @@ class PlenaryModel(mesa.Model):
             entries = sorted(self.spec.actors, key=lambda a: a.kind != PARTICIPANT)
             moved = [self.actor_ids.index(self.spec.actors[k[1]].id) for k in keys if k[0] == "actors" and k[-1] == "position"]
             self._set_parameters(entries, self.spec, keep_positions=True)
+            self._allies.clear()  # blocs or capabilities may have changed
             self.revision += 1
             for j in moved:
                 self.positions[:, j] = entries[j].position

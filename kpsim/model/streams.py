@@ -52,15 +52,21 @@ class Streams:
             root = _mix(np.array([seed], dtype=np.uint64) * _GAMMA + _GAMMA)[0]
             self.keys = _mix(root + np.asarray(replications, dtype=np.uint64) * _GAMMA)
             self.lanes = _mix(np.array([_id_key(a) for a in actor_ids], dtype=np.uint64))
+        self._last_lanes: tuple = (None, None)  # (meeting, purpose), their lane keys (lane_keys)
 
     def bits(self, rows: np.ndarray | slice, meeting: int, purpose: int = NOISE) -> np.ndarray:
         """64 random bits per (replication, actor), shape (len(rows), actors)."""
         return _mix(self.keys[rows, None] + self.lane_keys(meeting, purpose))
 
     def lane_keys(self, meeting: int, purpose: int = NOISE) -> np.ndarray:
-        """Per actor, what bits adds to a replication's key before mixing (chances.bounded_stances mixes them itself)."""
-        counter = np.uint64((meeting * _PURPOSES + purpose + 1) * int(_GAMMA) % 2**64)
-        return _mix(self.lanes + counter)
+        """Per actor, what bits adds to a replication's key before mixing (chances.bounded_stances mixes them itself);
+        the last poll's kept, since every block of rows of a poll asks for them."""
+        if self._last_lanes[0] != (meeting, purpose):
+            counter = np.uint64((meeting * _PURPOSES + purpose + 1) * int(_GAMMA) % 2**64)
+            lanes = _mix(self.lanes + counter)
+            lanes.flags.writeable = False
+            self._last_lanes = ((meeting, purpose), lanes)
+        return self._last_lanes[1]
 
     def bernoulli(self, rows: np.ndarray | slice, meeting: int, p: float, purpose: int = NOISE) -> np.ndarray:
         """True with probability p, compared in integer space (no conversion to floats)."""

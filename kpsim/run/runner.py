@@ -157,7 +157,7 @@ def run(
             bar.update(len(b.adopted))
     finally:
         bar.close()
-        if own and executor is not None:
+        if own:
             executor.shutdown(wait=True, cancel_futures=True)
     return table.frames(years)
 

@@ -12,7 +12,7 @@ import signal
 # still importing would print a KeyboardInterrupt traceback (it ignores Ctrl-C only once it has imported)
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-from kpsim.model.chair import load_compiled  # noqa: E402
+from kpsim.model.actors import compiled  # noqa: E402
 from kpsim.run import runner  # noqa: E402,F401  (the tasks' module)
 
-load_compiled()
+compiled()  # the kernels, imported and warmed up (kpsim.model.chances.warm_up)

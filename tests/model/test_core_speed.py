@@ -159,7 +159,7 @@ def test_the_compiled_dp_is_the_numpy_dp_to_the_bit_and_the_python_one(seed, mon
     for t in tests[:2]:  # the plain-Python loop the compiler compiles gives the same law
         low = t.offset - t.loss * n
         args = (support, objection, abstain, t.gain, t.loss, t.veto, t.offset - low, t.offset + t.gain * n - low + 1, -low)
-        assert chair.compiled_law_window().py_func(*args).tobytes() == chair.compiled_law_window()(*args).tobytes()
+        assert actors.compiled().law_window.py_func(*args).tobytes() == actors.compiled().law_window(*args).tobytes()
     monkeypatch.setattr(chair, "_law_meets", _law_full_width)
     for t, got in zip(tests, compiled):
         assert got.tobytes() == count_test_chance(support, objection, t).tobytes(), t
