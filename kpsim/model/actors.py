@@ -17,13 +17,15 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import ClassVar
 
-import mesa
 import numpy as np
 from scipy.special import ndtri
 
 from kpsim.fields import ACTOR_KINDS
+from kpsim.model.lean_mesa import import_mesa
 from kpsim.model.streams import to_uniform
 from kpsim.rules import OBJECT
+
+mesa = import_mesa()  # without its grids, networks and batch runner (kpsim.model.lean_mesa)
 
 # (replication, actor) pairs whose stances are taken at once: a block's temporaries stay in the CPU cache. Counted in
 # pairs, not rows: 256 rows of 960 actors made 2 MB arrays, and every step went out to memory

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
 
-import mesa
 import numpy as np
 from scipy.special import ndtri
 from threadpoolctl import ThreadpoolController
@@ -32,6 +31,7 @@ from kpsim.fields import PARTICIPANT
 from kpsim.model.actors import AGENT_CLASSES, ally_matrix, apply_red_lines, objection_cut
 from kpsim.model.chair import CHAIRS
 from kpsim.model.dynamics import DYNAMICS
+from kpsim.model.lean_mesa import import_mesa
 from kpsim.model.streams import POSITION, Streams
 from kpsim.rules import (
     ABSTAIN,
@@ -47,6 +47,8 @@ from kpsim.rules import (
 from kpsim.scenario.events import schedule
 from kpsim.scenario.paths import resolve_path, with_values
 from kpsim.scenario.schema import Scenario
+
+mesa = import_mesa()  # without its grids, networks and batch runner (kpsim.model.lean_mesa)
 
 
 @dataclass(frozen=True)
