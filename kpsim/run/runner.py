@@ -299,25 +299,24 @@ class _Table:
         ids = actor_ids(scenario)
         kinds = {a.id: a.kind for a in scenario.actors}
         blocs = {a.id: a.bloc or "" for a in scenario.actors}
-        blockers = []
-        for rule in self.rules:
+        k = len(ids)
+        columns = {name: [] for name in ("failed_decisions", "objections", "objection_rate", "pivotal", "pivotal_rate")}
+        for rule in self.rules:  # one frame for every rule, not one per rule and pd.concat: pandas' cost is per frame
             failed, objections, pivotal = self.tallies[rule]
-            blockers.append(
-                pd.DataFrame(
-                    {
-                        "rule": rule,
-                        "actor": ids,
-                        "kind": [kinds[i] for i in ids],
-                        "bloc": [blocs[i] for i in ids],
-                        "failed_decisions": failed,
-                        "objections": objections,
-                        "objection_rate": objections / failed if failed else np.nan,
-                        "pivotal": pivotal,
-                        "pivotal_rate": pivotal / failed if failed else np.nan,
-                    }
-                )
-            )
-        return pd.DataFrame(runs, copy=False), pd.concat(blockers, ignore_index=True)
+            for name, value in (("failed_decisions", failed), ("objections", objections), ("pivotal", pivotal)):
+                columns[name].append(np.broadcast_to(np.asarray(value, dtype=np.int64), k))
+            for name, value in (("objection_rate", objections), ("pivotal_rate", pivotal)):
+                columns[name].append(np.broadcast_to(value / failed if failed else np.nan, k).astype(float))
+        blockers = pd.DataFrame(
+            {
+                "rule": [rule for rule in self.rules for _ in ids],
+                "actor": ids * len(self.rules),
+                "kind": [kinds[i] for i in ids] * len(self.rules),
+                "bloc": [blocs[i] for i in ids] * len(self.rules),
+                **{name: np.concatenate(parts) if parts else np.zeros(0) for name, parts in columns.items()},
+            }
+        )
+        return pd.DataFrame(runs, copy=False), blockers
 
 
 def _objector_lists(mask: np.ndarray, ids: list[str]) -> tuple[list[str], np.ndarray]:
