@@ -26,7 +26,7 @@ Two strategies, named by the scenario's `chair.strategy`:
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 from scipy.special import ndtr, ndtri
@@ -84,12 +84,7 @@ class SetterChair:
     """An actor who tables, at each meeting, the text it expects to serve it best."""
 
     def __init__(self, model):
-        n = len(model.actor_ids)
-        # fixed draws (a Latin hypercube of normal quantiles, keyed by the seed): the chair's planning never
-        # consumes the replications' own streams, so rule comparisons stay paired
-        rng = np.random.default_rng([model.spec.seed, 0x5E77E5])
-        ranks = np.argsort(rng.random((DRAWS, n)), axis=0)
-        self.draws = ndtri((ranks + 0.5) / DRAWS)
+        self.draws = planning_draws(model.spec.seed, len(model.actor_ids)).copy()  # its own: the cached one stays as made
         self._rule = (None, "", None)  # rule_facts: the last rule, its JSON and count test
 
     def draft(self, model, rows: np.ndarray, round_: int) -> None:
@@ -184,6 +179,16 @@ class SetterChair:
         )
         passed = model.decide(profiles, members).reshape(len(t), len(draws))
         return passed.mean(axis=1)
+
+
+@lru_cache(maxsize=64)
+def planning_draws(seed: int, n: int) -> np.ndarray:
+    """The chair's fixed noise draws (a Latin hypercube of normal quantiles, keyed by the seed): its planning never
+    consumes the replications' own streams, so rule comparisons stay paired. Made once per seed and size, not per
+    model (under --uncertainty every draw and rule builds one)."""
+    rng = np.random.default_rng([seed, 0x5E77E5])
+    ranks = np.argsort(rng.random((DRAWS, n)), axis=0)
+    return ndtri((ranks + 0.5) / DRAWS)
 
 
 def grid(lo: float, hi: float, n: int) -> np.ndarray:
