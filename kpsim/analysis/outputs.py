@@ -10,7 +10,6 @@ A new table or chart is one `@table(...)` or `chart(...)` entry.
 from __future__ import annotations
 
 from collections import deque
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Callable
@@ -114,11 +113,10 @@ def write_charts(results, tables: dict[str, pd.DataFrame], folder: Path, jobs: i
         if feeder:
             feeder.join()
     if failed:
-        if isinstance(failed[0], BrokenProcessPool):  # a chart worker killed (out of memory, a signal): said as for every pool
-            from kpsim.run.pool import worker_died
+        from kpsim.run.pool import worker_deaths_explained
 
-            raise worker_died() from failed[0]
-        raise failed[0]
+        with worker_deaths_explained():  # a chart worker killed (out of memory, a signal): said as for every pool
+            raise failed[0]
     return [p for name in CHARTS for p in done[name]]
 
 

@@ -76,15 +76,18 @@ def write_runs(runs: pd.DataFrame, path: Path, per_year: float, jobs: int = 1, p
             for chunk in chunks:
                 f.write(_runs_rows(chunk, per_year))
             return
+        from kpsim.run.pool import worker_deaths_explained
+
         pending: deque = deque()
-        for chunk in chunks:
-            if stop is not None and stop.is_set():
-                return
-            pending.append(pool.submit(_runs_rows, chunk, per_year))
-            if len(pending) > 2 * jobs:  # a few chunks in flight: memory stays flat
+        with worker_deaths_explained():  # a worker killed (out of memory, a signal): said as for every pool
+            for chunk in chunks:
+                if stop is not None and stop.is_set():
+                    return
+                pending.append(pool.submit(_runs_rows, chunk, per_year))
+                if len(pending) > 2 * jobs:  # a few chunks in flight: memory stays flat
+                    f.write(pending.popleft().result())
+            while pending:
                 f.write(pending.popleft().result())
-        while pending:
-            f.write(pending.popleft().result())
 
 
 @contextmanager

@@ -1,6 +1,7 @@
 """What every kpsim command shares: clean input errors, the run options, the typed command line.
 
-Exit codes: 0 success, 2 bad input (scenario errors, unknown rule, bad
+Exit codes: 0 success, 1 a worker process died (killed: out of memory, a
+signal), 2 bad input (scenario errors, unknown rule, bad
 option, a folder another run is writing), 3 the filesystem refused (disk
 full, read-only, no permission), 130 interrupted (Ctrl-C, or SIGTERM). Bad input is reported as
 `file:line: field = value — what is allowed`, a filesystem error as one line
@@ -17,15 +18,21 @@ import shlex
 import signal
 import sys
 import threading
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import click
 
 from kpsim.errors import InputError
 from kpsim.fields import MAX_REPLICATIONS, MAX_SEED
+from kpsim.run.pool import WorkerDied
 
 
 FILESYSTEM_ERROR = 3
+WORKER_DIED = 1
+WORKER_DEATHS = (WorkerDied, BrokenProcessPool)  # BrokenProcessPool: a pool not behind worker_deaths_explained, said the same
+# worker_died()'s own message speaks to scripts (the main guard, jobs=1): on the command line, the options that matter
+WORKER_DIED_LINE = "a kpsim worker process died before finishing its work (killed: out of memory, or by a signal; fewer --jobs need less memory)"
 
 
 def _terminated(signum, frame):
@@ -59,7 +66,8 @@ def sigterm_as_ctrl_c():
 
 
 def handle_input_errors(fn):
-    """Turn InputError into plain messages and exit code 2, a filesystem error into one line and exit 3; Ctrl-C or SIGTERM into exit code 130."""
+    """Turn InputError into plain messages and exit code 2, a filesystem error into one line and exit 3, a dead worker into one line
+    and exit 1; Ctrl-C or SIGTERM into exit code 130."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -82,6 +90,9 @@ def handle_input_errors(fn):
             where = f"{exc.filename}: " if exc.filename else ""
             click.echo(f"error: {where}{exc.strerror or exc} — nothing was written", err=True)
             sys.exit(FILESYSTEM_ERROR)
+        except WORKER_DEATHS:
+            click.echo(f"error: {WORKER_DIED_LINE} — nothing was written", err=True)
+            sys.exit(WORKER_DIED)
 
     return wrapper
 

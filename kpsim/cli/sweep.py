@@ -25,9 +25,14 @@ SCHEDULER_HELP = "Dask scheduler, tcp://HOST:PORT: run on that cluster instead o
 
 @contextmanager
 def resumable(folder: Path):
-    """Hold the folder (one writer at a time); Ctrl-C: say what was kept and how to go on (exit 130)."""
+    """Hold the folder (one writer at a time); Ctrl-C, a full disk, a dead worker: say what was kept and how to go on."""
     from kpsim.atomic import claim
-    from kpsim.cli.common import FILESYSTEM_ERROR
+    from kpsim.cli.common import (
+        FILESYSTEM_ERROR,
+        WORKER_DEATHS,
+        WORKER_DIED,
+        WORKER_DIED_LINE,
+    )
 
     with claim(folder):
         try:
@@ -40,6 +45,9 @@ def resumable(folder: Path):
             click.echo(f"error: {where}{exc.strerror or exc} — the chunks already done are kept in {folder}/; "
                        "fix the cause and run the same command again to resume", err=True)
             sys.exit(FILESYSTEM_ERROR)
+        except WORKER_DEATHS:
+            click.echo(f"error: {WORKER_DIED_LINE} — the chunks already done are kept in {folder}/; run the same command again to resume", err=True)
+            sys.exit(WORKER_DIED)
 
 
 def load_with_tree(file: Path):

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from queue import SimpleQueue
 
 
@@ -124,21 +125,19 @@ def completed(fn: Callable, tasks: list[tuple], executor: Executor | None, start
     feeder.start()
     left, helping = len(tasks), start_here
     try:
-        while left:
-            mine = take() if helping else None
-            if mine is not None:
-                left -= 1
-                yield mine[0], fn(*mine[1])
-            while left and (mine is None or not finished.empty()):
-                i, f = finished.get() if mine is None else finished.get_nowait()
-                if i is None:
-                    raise worker_died() if isinstance(f, BrokenProcessPool) else f
-                try:
+        with worker_deaths_explained():
+            while left:
+                mine = take() if helping else None
+                if mine is not None:
+                    left -= 1
+                    yield mine[0], fn(*mine[1])
+                while left and (mine is None or not finished.empty()):
+                    i, f = finished.get() if mine is None else finished.get_nowait()
+                    if i is None:
+                        raise f
                     result = f.result()  # a worker's error, raised here at once
-                except BrokenProcessPool as exc:
-                    raise worker_died() from exc
-                left, helping = left - 1, False  # the workers are up: collect from now on
-                yield i, result
+                    left, helping = left - 1, False  # the workers are up: collect from now on
+                    yield i, result
     finally:
         stop.set()
         feeder.join()
@@ -146,11 +145,24 @@ def completed(fn: Callable, tasks: list[tuple], executor: Executor | None, start
             f.cancel()
 
 
-def worker_died() -> RuntimeError:
+class WorkerDied(RuntimeError):
+    """A worker process died mid-task: a class of its own, so that the command line can say so in one line."""
+
+
+def worker_died() -> WorkerDied:
     """What to tell a user whose worker process died: the likely causes, and how to see the real error."""
-    return RuntimeError(
+    return WorkerDied(
         "a kpsim worker process died before finishing its work: it was killed (out of memory, or by a signal), or, "
         "in a Python script, kpsim was called with jobs > 1 outside `if __name__ == \"__main__\":` (each worker "
         "process imports the script again and so runs it again). Put the call under that guard, or use jobs=1 to "
         "see the error in this process"
     )
+
+
+@contextmanager
+def worker_deaths_explained():
+    """A dead worker's BrokenProcessPool raised in the block comes out as worker_died(): the one place every pool's caller maps it."""
+    try:
+        yield
+    except BrokenProcessPool as exc:
+        raise worker_died() from exc

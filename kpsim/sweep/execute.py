@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 from kpsim.atomic import claim
 from kpsim.analysis.summary import SUMMARISED, summarise
 from kpsim.analysis.uncertainty import across_draws, at_draw, interval_label
+from kpsim.run.pool import worker_deaths_explained
 from kpsim.run.runner import MAX_BATCH, run
 from kpsim.scenario.schema import Scenario
 from kpsim.scenario.paths import resolve_path
@@ -173,17 +174,18 @@ def run_sweep(
             return runs, summary
 
         try:
-            fill()
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    fut.result()  # a worker's error is raised here, at once
-                for fut in done:
-                    held[pending[fut][1]] -= 1
-                fill()  # before writing: workers go on while this thread writes
-                for fut in done:
-                    chunk, _ = pending.pop(fut)
-                    bar.update(store.write(chunk, *finished(chunk, *fut.result())))
+            with worker_deaths_explained():  # a worker killed (out of memory, a signal): said as for every pool
+                fill()
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        fut.result()  # a worker's error is raised here, at once
+                    for fut in done:
+                        held[pending[fut][1]] -= 1
+                    fill()  # before writing: workers go on while this thread writes
+                    for fut in done:
+                        chunk, _ = pending.pop(fut)
+                        bar.update(store.write(chunk, *finished(chunk, *fut.result())))
         finally:  # stopped by an error or Ctrl-C: keep every chunk that did finish
             for fut in pending:
                 fut.cancel()

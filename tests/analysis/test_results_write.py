@@ -1,5 +1,8 @@
 """runs.csv, written by several processes while this one builds the other tables, is byte for byte the one pandas writes."""
 
+import os
+import signal
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -48,6 +51,15 @@ def test_an_error_of_the_writing_is_raised(tmp_path, monkeypatch):
     monkeypatch.setattr(results, "CSV_CHUNK", 10)  # written by the workers (more than 2 chunks)
     with pytest.raises(OSError), results.runs_written(runs_table(), tmp_path / "no such folder" / "runs.csv", 3, jobs=2):
         pass
+
+
+def test_a_worker_killed_while_runs_csv_is_written_is_said_as_for_every_pool(tmp_path):
+    from kpsim.run.pool import WorkerDied, process_pool
+
+    with process_pool(1, preload="kpsim.analysis.results") as pool:
+        os.kill(pool.submit(os.getpid).result(), signal.SIGKILL)  # as the OOM killer does
+        with pytest.raises(WorkerDied, match="a kpsim worker process died"):
+            results.write_runs(runs_table(), tmp_path / "runs.csv", 3, jobs=2, pool=pool)
 
 
 def test_meta_times_the_comparison_and_the_writing_apart(tmp_path, toy_scenario):

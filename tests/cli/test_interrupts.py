@@ -1,4 +1,4 @@
-"""An interrupt that reaches a command through C code still ends it as Ctrl-C does (exit 130, one line)."""
+"""An interrupt that reaches a command through C code still ends it as Ctrl-C does (exit 130, one line); a dead worker is one line too (exit 1)."""
 
 import pytest
 
@@ -37,3 +37,20 @@ def test_a_chain_of_causes_is_followed_to_the_interrupt():
             raise SystemError("outer") from inner
     except SystemError as exc:
         assert interrupted(exc)
+
+
+@pytest.mark.parametrize("raised", ["WorkerDied", "BrokenProcessPool"])
+def test_a_dead_worker_is_one_line_and_exit_1(capsys, raised):
+    """Either way it reaches a command: said by worker_deaths_explained, or from a pool that was not."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from kpsim.run.pool import worker_died
+
+    def died():
+        raise worker_died() if raised == "WorkerDied" else BrokenProcessPool("A process in the process pool was terminated abruptly")
+
+    with pytest.raises(SystemExit) as stop:
+        handle_input_errors(died)()
+    assert stop.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: a kpsim worker process died") and err.strip().endswith("nothing was written") and err.count("\n") == 1, err

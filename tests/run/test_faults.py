@@ -1,4 +1,4 @@
-"""Faults under the commands that write results folders: a kill, Ctrl-C, two writers, a full or read-only disk, --force.
+"""Faults under the commands that write results folders: a kill, Ctrl-C, a dead worker, two writers, a full or read-only disk, --force.
 
 `kpsim compare` writes its folder whole or not at all; `kpsim sweep` writes
 chunks as they finish and resumes. Whatever happens, nothing may look finished
@@ -7,7 +7,8 @@ name holding meta.json), and a rerun must give what a clean run gives.
 
 kpsim runs here as a subprocess in a session of its own, so a test can signal
 it: SIGKILL to the kpsim process, as `kill -9` or the OOM killer does; SIGINT
-to its whole process group, as Ctrl-C in a terminal does (workers included).
+to its whole process group, as Ctrl-C in a terminal does (workers included);
+SIGKILL to one worker process, as the OOM killer does to the biggest process.
 The tests check exit codes and what is left on disk, never timings; a run
 still alive HANG seconds after it should have ended is reported as hung.
 """
@@ -152,6 +153,34 @@ def _kill_group(pgid: int) -> None:
 
 def _group(pgid: int) -> str:
     return subprocess.run(["ps", "-o", "pid,ppid,stat,etime,args", "-g", str(pgid)], capture_output=True, text=True).stdout
+
+
+def _children(pid: int) -> list[int]:
+    """The processes `pid` started (any of its threads), from /proc: psutil is not a test dependency."""
+    kids = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            kids += map(int, task.read_text().split())
+        except (FileNotFoundError, ProcessLookupError):  # the thread or the process ended meanwhile
+            pass
+    return kids
+
+
+def workers(pid: int) -> list[int]:
+    """kpsim's worker processes: the children of its forkserver, so grandchildren of `pid` (its resource tracker has none)."""
+    return [w for c in _children(pid) for w in _children(c)]
+
+
+def kill_a_worker(procs: Procs, p: subprocess.Popen) -> None:
+    """SIGKILL the first worker process of `p` to appear, and it alone, as the OOM killer would."""
+    seen: list[int] = []
+    procs.wait_until(lambda: seen.extend(workers(p.pid)) or seen, p, "a worker process")
+    os.kill(seen[0], signal.SIGKILL)
+
+
+needs_proc_children = pytest.mark.skipif(
+    not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(), reason="finding worker processes needs /proc/PID/task/TID/children (Linux)"
+)
 
 
 @pytest.fixture
@@ -387,6 +416,43 @@ def test_sweep_stopped_midway_is_unfinished_and_resumes_to_the_clean_result(tmp_
     assert_sweep_unfinished(out)
     done = len(list((out / "summary").glob("part-*.parquet")))
     assert 3 <= done < SWEEP_CHUNKS, f"{done} of {SWEEP_CHUNKS} chunks done: the sweep was not stopped midway"
+
+    r = run(*args)
+    assert r.returncode == 0, r.stderr
+    assert finished(out)
+    assert_same_sweep(out, clean_sweep)
+    assert names(tmp_path) == ["x"], f"left beside the sweep after the rerun: {names(tmp_path)}"
+
+
+# ------------------------------------------------------------------ a worker killed (out of memory)
+
+
+@needs_proc_children
+def test_compare_whose_worker_is_killed_exits_1_in_one_line_and_leaves_nothing(tmp_path, procs):
+    p = procs.start("compare", SCENARIO, *LONG, "--jobs", 2, "--out", tmp_path / "x")
+    kill_a_worker(procs, p)  # while the replications run: a long compare's workers start with them
+    err = procs.finish(p)
+    assert p.returncode == 1, err
+    line = one_line(err)
+    assert line.startswith("error: a kpsim worker process died") and line.endswith("nothing was written"), line
+    assert names(tmp_path) == [], f"left after a worker died: {names(tmp_path)}"
+    still = procs.group_gone(p)
+    assert still is None, f"processes still running after a worker died:\n{still}"
+
+
+@needs_proc_children
+def test_sweep_whose_worker_is_killed_exits_1_in_one_line_and_resumes_to_the_clean_result(tmp_path, procs, sweep_file, clean_sweep):
+    out = tmp_path / "x"
+    args = ("sweep", sweep_file, "-q", "--jobs", 2, "--out", out)
+    p = procs.start(*args)
+    kill_a_worker(procs, p)  # it holds chunks from the moment it starts: the sweep cannot end without it
+    err = procs.finish(p)
+    assert p.returncode == 1, err
+    line = one_line(err)
+    assert line.startswith("error: a kpsim worker process died") and "run the same command again to resume" in line, line
+    assert_sweep_unfinished(out)
+    still = procs.group_gone(p)
+    assert still is None, f"processes still running after a worker died:\n{still}"
 
     r = run(*args)
     assert r.returncode == 0, r.stderr

@@ -1,6 +1,7 @@
 """Local worker processes: the server imports every module a command names before any worker starts; `completed` hands out tasks."""
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -41,7 +42,7 @@ def test_a_script_without_the_main_guard_is_told_why_its_workers_died(tmp_path, 
     res = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False)
     assert res.returncode != 0
     last = res.stderr.strip().splitlines()[-1]
-    assert last.startswith("RuntimeError: a kpsim worker process died"), res.stderr[-2000:]
+    assert last.startswith("kpsim.run.pool.WorkerDied: a kpsim worker process died"), res.stderr[-2000:]  # a RuntimeError
     assert 'if __name__ == "__main__":' in last and "jobs=1" in last
 
 
@@ -80,3 +81,13 @@ def test_an_error_in_a_task_is_raised_to_the_caller(where):
     tasks = [(i, i == 3) for i in range(8)]
     with process_pool(1) as pool, pytest.raises(ValueError, match="task 3 failed"):
         list(completed(square_and_pid, tasks, pool if where == "worker" else None, start_here=False, window=8))
+
+
+def test_a_killed_worker_is_said_in_words_not_as_a_broken_pool():
+    from kpsim.run.pool import WorkerDied, completed, process_pool
+
+    with process_pool(1) as pool:
+        os.kill(pool.submit(os.getpid).result(), signal.SIGKILL)  # as the OOM killer does
+        with pytest.raises(WorkerDied, match="a kpsim worker process died") as died:
+            list(completed(square_and_pid, [(i,) for i in range(4)], pool, start_here=False))
+    assert isinstance(died.value, RuntimeError)  # as before it had a class of its own
