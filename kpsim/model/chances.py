@@ -288,5 +288,6 @@ def warm_up() -> None:
                  1, 1, 0, False, False, True)
     stance_grid(one, one, z, 0.0, 0.0, one, 0.0, one, cols, one, 1.0)
     best_index(one, one, 0.0, 0.0)
-    keys = np.zeros(1, dtype=np.uint64)
-    bounded_stances(keys, keys, z, z, 0.0, one, one, one, 0.0, z, cols, one, np.float64(1.0), np.uint64(1))
+    keys, lanes = np.zeros(1, dtype=np.uint64), np.zeros(1, dtype=np.uint64)
+    lanes.flags.writeable = False  # as Streams.lane_keys gives them: numba compiles read-only arrays apart
+    bounded_stances(keys, lanes, z, z, 0.0, one, one, one, 0.0, z, cols, one, np.float64(1.0), np.uint64(1))
