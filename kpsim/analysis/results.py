@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 # imported for the tables they register in the outputs registry
@@ -46,7 +47,8 @@ def new_run_dir(scenario_name: str, root: Path = Path("results")) -> Path:
     return path
 
 
-CSV_CHUNK = 50_000  # rows one worker formats at once when a big table is written with jobs > 1 (about 0.25 s of work)
+CSV_CHUNK = 50_000  # rows formatted at once (about 0.05 s of work): memory stays flat however long the table
+POOL_ROWS = 4 * CSV_CHUNK  # from here on, with jobs > 1, worker processes format runs.csv while this one makes the other tables
 
 
 def write_table(df: pd.DataFrame, path: Path) -> None:
@@ -59,15 +61,49 @@ def _runs_rows(runs: pd.DataFrame, per_year: float, header: bool = False) -> str
     if "years" not in runs:
         runs = runs.copy(deep=False)
         runs.insert(runs.columns.get_loc("meetings") + 1, "years", runs["meetings"] / per_year)
-    return runs.to_csv(index=False, header=header)
+    return csv_text(runs, header)
+
+
+def csv_text(df: pd.DataFrame, header: bool = True) -> str:
+    """df.to_csv(index=False, header=header), byte for byte, 4–5× faster on a runs table (measured: 160,000 rows,
+    0.14 against 0.75 s): each column's distinct values are formatted once, as pandas formats them (floats by repr,
+    told apart by their bits, so −0.0 stays −0.0; NaN as ""; strings quoted where the csv module quotes them), and
+    the rows are joined as text. A runs table has few distinct values per column; tests/analysis hold it to pandas."""
+    lines = map(",".join, zip(*(_column_text(df[c]) for c in df.columns)))
+    head = ",".join(_quoted(str(c)) for c in df.columns) + "\n" if header else ""
+    return head + "".join(line + "\n" for line in lines)
+
+
+def _column_text(col: pd.Series) -> np.ndarray:
+    """Every value of a column as text, as to_csv writes it (an object array, one entry per row)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):  # only the categories this part uses (a runs table's objectors have thousands)
+        codes, present = pd.factorize(col.cat.codes.to_numpy())
+        categories = col.cat.categories
+        texts = ["" if c < 0 else _quoted(str(categories[c])) for c in present.tolist()]  # code −1: a missing value
+        return np.array(texts, dtype=object)[codes]
+    values = col.to_numpy()
+    if values.dtype.kind == "f":
+        codes, bits = pd.factorize(np.ascontiguousarray(values, dtype=np.float64).view(np.int64))
+        texts = ["" if f != f else repr(f) for f in bits.view(np.float64).tolist()]
+    elif values.dtype.kind in "biu":
+        codes, uniques = pd.factorize(values)
+        texts = [str(u) for u in uniques.tolist()]
+    else:
+        return np.array(["" if pd.isna(v) else _quoted(str(v)) for v in values], dtype=object)
+    return np.array(texts, dtype=object)[codes]
+
+
+def _quoted(text: str) -> str:
+    """A field as the csv module writes it (QUOTE_MINIMAL): quoted, its quotes doubled, where it holds , " or a line break."""
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\r\n') else text
 
 
 def write_runs(runs: pd.DataFrame, path: Path, per_year: float, jobs: int = 1, pool=None, stop: threading.Event | None = None) -> None:
     """runs.csv, chunk by chunk; with `pool` (of `jobs` worker processes), the chunks are formatted there and written in order.
 
-    Formatting numbers as text is the slow part: about 40 s of one core for 10⁶
-    replications × 8 rules. Each value is formatted on its own, so the file is
-    byte for byte the one `df.to_csv` writes. `stop` (set by another thread) ends the writing early.
+    Formatting numbers as text is the slow part: about a second of one core per 10⁶ rows (csv_text; pandas'
+    to_csv took 5), so only tables of POOL_ROWS or more go to workers. Each value is formatted on its own, so
+    the file is byte for byte the one `df.to_csv` writes. `stop` (set by another thread) ends the writing early.
     """
     chunks = (runs.iloc[a : a + CSV_CHUNK] for a in range(0, len(runs), CSV_CHUNK))
     with open(path, "w", encoding="utf-8", newline="") as f:
@@ -94,9 +130,9 @@ def write_runs(runs: pd.DataFrame, path: Path, per_year: float, jobs: int = 1, p
 def runs_written(runs: pd.DataFrame, path: Path, per_year: float, jobs: int = 1):
     """Write runs.csv while the block runs: worker processes format it, a thread here writes it, this thread is free for the other tables.
 
-    Small tables, or jobs 1, are written here before the block. An error of either side is raised here; the block's stops the writing.
+    Tables under POOL_ROWS, or jobs 1, are written here before the block. An error of either side is raised here; the block's stops the writing.
     """
-    if jobs <= 1 or len(runs) < 2 * CSV_CHUNK:
+    if jobs <= 1 or len(runs) < POOL_ROWS:
         write_runs(runs, path, per_year)
         yield
         return

@@ -31,6 +31,7 @@ def test_runs_csv_is_pandas_own_with_years_made_on_writing(tmp_path, monkeypatch
     with_years.insert(4, "years", runs["meetings"] / 3)
     with_years.to_csv(tmp_path / "pandas.csv", index=False)
     monkeypatch.setattr(results, "CSV_CHUNK", 400)
+    monkeypatch.setattr(results, "POOL_ROWS", 800)  # with jobs 2: formatted by worker processes
     for name, table in (("derived.csv", runs), ("kept.csv", with_years)):
         with results.runs_written(table, tmp_path / name, 3, jobs=jobs):
             pass
@@ -40,6 +41,7 @@ def test_runs_csv_is_pandas_own_with_years_made_on_writing(tmp_path, monkeypatch
 
 def test_an_error_beside_the_writing_stops_it_and_is_raised(tmp_path, monkeypatch):
     monkeypatch.setattr(results, "CSV_CHUNK", 10)
+    monkeypatch.setattr(results, "POOL_ROWS", 20)
     runs = runs_table()
     with pytest.raises(RuntimeError, match="beside"), results.runs_written(runs, tmp_path / "runs.csv", 3, jobs=2):
         raise RuntimeError("an error beside the writing")
@@ -48,9 +50,33 @@ def test_an_error_beside_the_writing_stops_it_and_is_raised(tmp_path, monkeypatc
 
 
 def test_an_error_of_the_writing_is_raised(tmp_path, monkeypatch):
-    monkeypatch.setattr(results, "CSV_CHUNK", 10)  # written by the workers (more than 2 chunks)
+    monkeypatch.setattr(results, "CSV_CHUNK", 10)
+    monkeypatch.setattr(results, "POOL_ROWS", 20)  # written by the workers
     with pytest.raises(OSError), results.runs_written(runs_table(), tmp_path / "no such folder" / "runs.csv", 3, jobs=2):
         pass
+
+
+def test_csv_text_is_pandas_to_csv_to_the_byte():
+    """The values a runs table holds and the awkward ones: −0.0 beside 0.0, NaN, infinities, tiny and huge floats,
+    categories needing quotes (comma, quote, line break), missing categories, text with None, an empty table."""
+    rng = np.random.default_rng(3)
+    n = 3_000
+    floats = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, 1e-5, 1e16, 1 / 3, 0.1 + 0.2, 123456789.12345679, 5e-324])
+    table = pd.DataFrame(
+        {
+            "f": rng.choice(floats, n),
+            "g": rng.random(n) * 10.0 ** rng.integers(-8, 8, n),
+            "i16": rng.integers(-300, 300, n).astype(np.int16),
+            "i64": rng.integers(-(2**62), 2**62, n),
+            "b": rng.random(n) < 0.5,
+            "c": pd.Categorical.from_codes(rng.integers(-1, 5, n), categories=["", "a;b", 'say "no"', "x,y", "two\nlines"]),
+            "s": pd.Series(rng.choice(np.array(["plain", "with, comma", None, ""], dtype=object), n), dtype=object),
+            'odd, "name"': np.arange(n),
+        }
+    )
+    for frame in (table, table.iloc[:0], table.iloc[7:11]):
+        for header in (True, False):
+            assert results.csv_text(frame, header) == frame.to_csv(index=False, header=header)
 
 
 def test_a_worker_killed_while_runs_csv_is_written_is_said_as_for_every_pool(tmp_path):
