@@ -90,7 +90,10 @@ def handle_input_errors(fn):
             where = f"{exc.filename}: " if exc.filename else ""
             click.echo(f"error: {where}{exc.strerror or exc} — nothing was written", err=True)
             sys.exit(FILESYSTEM_ERROR)
-        except WORKER_DEATHS:
+        except WORKER_DEATHS as exc:
+            if interrupted(exc):  # the workers went with the interrupt that stopped us (a signal to the whole group)
+                click.echo("interrupted: nothing was written", err=True)
+                sys.exit(130)
             click.echo(f"error: {WORKER_DIED_LINE} — nothing was written", err=True)
             sys.exit(WORKER_DIED)
 

@@ -32,12 +32,16 @@ def resumable(folder: Path):
         WORKER_DEATHS,
         WORKER_DIED,
         WORKER_DIED_LINE,
+        interrupted,
     )
 
     with claim(folder):
         try:
             yield
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, *WORKER_DEATHS) as exc:
+            if not interrupted(exc):  # a worker died on its own (killed: out of memory, a signal to it alone)
+                click.echo(f"error: {WORKER_DIED_LINE} — the chunks already done are kept in {folder}/; run the same command again to resume", err=True)
+                sys.exit(WORKER_DIED)
             click.echo(f"\ninterrupted: the chunks already done are kept in {folder}/ — run the same command again to resume", err=True)
             sys.exit(130)
         except OSError as exc:
@@ -45,9 +49,6 @@ def resumable(folder: Path):
             click.echo(f"error: {where}{exc.strerror or exc} — the chunks already done are kept in {folder}/; "
                        "fix the cause and run the same command again to resume", err=True)
             sys.exit(FILESYSTEM_ERROR)
-        except WORKER_DEATHS:
-            click.echo(f"error: {WORKER_DIED_LINE} — the chunks already done are kept in {folder}/; run the same command again to resume", err=True)
-            sys.exit(WORKER_DIED)
 
 
 def load_with_tree(file: Path):

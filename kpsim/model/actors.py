@@ -25,7 +25,7 @@ from kpsim.model.lean_mesa import import_mesa
 from kpsim.model.streams import to_uniform
 from kpsim.rules import OBJECT
 
-mesa = import_mesa()  # without its grids, networks and batch runner (kpsim.model.lean_mesa)
+mesa = import_mesa()  # without its grids and networks (kpsim.model.lean_mesa)
 
 # (replication, actor) pairs whose stances are taken at once: a block's temporaries stay in the CPU cache. Counted in
 # pairs, not rows: 256 rows of 960 actors made 2 MB arrays, and every step went out to memory

@@ -84,7 +84,8 @@ class SetterChair:
     """An actor who tables, at each meeting, the text it expects to serve it best."""
 
     def __init__(self, model):
-        self.draws = planning_draws(model.spec.seed, len(model.actor_ids)).copy()  # its own: the cached one stays as made
+        # its own, writable copy: the cached one stays as made, and a read-only array would be another numba signature
+        self.draws = planning_draws(model.spec.seed, len(model.actor_ids)).copy()
         self._rule = (None, "", None)  # rule_facts: the last rule, its JSON and count test
 
     def draft(self, model, rows: np.ndarray, round_: int) -> None:

@@ -48,7 +48,7 @@ from kpsim.scenario.events import schedule
 from kpsim.scenario.paths import resolve_path, with_values
 from kpsim.scenario.schema import Scenario
 
-mesa = import_mesa()  # without its grids, networks and batch runner (kpsim.model.lean_mesa)
+mesa = import_mesa()  # without its grids and networks (kpsim.model.lean_mesa)
 
 
 @dataclass(frozen=True)

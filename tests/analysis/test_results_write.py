@@ -69,12 +69,15 @@ def test_csv_text_is_pandas_to_csv_to_the_byte():
             "i16": rng.integers(-300, 300, n).astype(np.int16),
             "i64": rng.integers(-(2**62), 2**62, n),
             "b": rng.random(n) < 0.5,
-            "c": pd.Categorical.from_codes(rng.integers(-1, 5, n), categories=["", "a;b", 'say "no"', "x,y", "two\nlines"]),
+            "c": pd.Categorical.from_codes(rng.integers(-1, 6, n), categories=["", "a;b", 'say "no"', "x,y", "two\nlines", "cr\rhere"]),
             "s": pd.Series(rng.choice(np.array(["plain", "with, comma", None, ""], dtype=object), n), dtype=object),
             'odd, "name"': np.arange(n),
         }
     )
-    for frame in (table, table.iloc[:0], table.iloc[7:11]):
+    others = pd.DataFrame(  # what a runs table never holds: left to pandas
+        {"f32": np.float32([0.1, 0.2]), "nullable": pd.array([1, None], dtype="Int64"), "when": pd.to_datetime(["2026-12-01", None])}
+    )
+    for frame in (table, table.iloc[:0], table.iloc[7:11], table[["s"]], others, table.rename(columns={"f": ""})):
         for header in (True, False):
             assert results.csv_text(frame, header) == frame.to_csv(index=False, header=header)
 

@@ -54,3 +54,26 @@ def test_a_dead_worker_is_one_line_and_exit_1(capsys, raised):
     assert stop.value.code == 1
     err = capsys.readouterr().err
     assert err.startswith("error: a kpsim worker process died") and err.strip().endswith("nothing was written") and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("wrapper", ["handle_input_errors", "resumable"])
+def test_workers_that_went_with_an_interrupt_are_an_interrupt(capsys, tmp_path, wrapper):
+    """A signal to the whole process group stops the workers too: their pool breaks while the command is being
+    interrupted. That is exit 130, as Ctrl-C, not a dead worker (exit 1)."""
+    from kpsim.cli.sweep import resumable
+    from kpsim.run.pool import worker_died
+
+    def died_in_an_interrupt():
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise worker_died() from None  # the interrupt as context, as an except block gives it
+
+    with pytest.raises(SystemExit) as stop:
+        if wrapper == "handle_input_errors":
+            handle_input_errors(died_in_an_interrupt)()
+        else:
+            with resumable(tmp_path / "sweep"):
+                died_in_an_interrupt()
+    assert stop.value.code == 130
+    assert "interrupted" in capsys.readouterr().err
