@@ -60,9 +60,18 @@ def replay(scenario, rule, start, stop):
     return runner.Batch(**{**vars(b), **part, **pairs, "start": start})
 
 
+class Here(runner.Executor):  # no workers: each task runs where it is handed out, in this process
+    def submit(self, fn, *args):
+        from concurrent.futures import Future
+
+        f = Future()
+        f.set_result(fn(*args))
+        return f
+
+
 runner.simulate_batch = replay
-runner.process_pool = lambda jobs: None  # no workers: batches replayed here; writing and charts keep their workers
-compare.process_pool = lambda jobs: None  # and so are the draws of --uncertainty parameters or full
+runner.process_pool = lambda jobs: Here()  # batches replayed here; writing and charts keep their workers
+compare.process_pool = lambda jobs: Here()  # and so are the draws of --uncertainty parameters or full
 main(sys.argv[2:], prog_name="kpsim")
 """
 
