@@ -30,7 +30,9 @@ from kpsim.run.pool import WorkerDied
 
 FILESYSTEM_ERROR = 3
 WORKER_DIED = 1
-WORKER_DEATHS = (WorkerDied, BrokenProcessPool)  # BrokenProcessPool: a pool not behind worker_deaths_explained, said the same
+# what stopped_by explains: an interrupt (also through C code: a SystemError), a dead worker (BrokenProcessPool: from a
+# pool not behind worker_deaths_explained, said the same)
+STOPPED = (KeyboardInterrupt, SystemError, WorkerDied, BrokenProcessPool)
 # worker_died()'s own message speaks to scripts (the main guard, jobs=1): on the command line, the options that matter
 WORKER_DIED_LINE = "a kpsim worker process died before finishing its work (killed: out of memory, or by a signal; fewer --jobs need less memory)"
 
@@ -50,6 +52,14 @@ def interrupted(exc: BaseException) -> bool:
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
     return False
+
+
+def stopped_by(exc: BaseException) -> str | None:
+    """"interrupt" (Ctrl-C or SIGTERM, also when the workers went with it: a signal to the whole process group),
+    "worker" (a worker process died alone: out of memory, a signal to it), or None: an error of another kind."""
+    if interrupted(exc):
+        return "interrupt"
+    return "worker" if isinstance(exc, (WorkerDied, BrokenProcessPool)) else None
 
 
 @contextlib.contextmanager
@@ -78,11 +88,12 @@ def handle_input_errors(fn):
             for msg in exc.messages:
                 click.echo(f"error: {msg}", err=True)
             sys.exit(2)
-        except (KeyboardInterrupt, SystemError) as exc:
-            if not interrupted(exc):
+        except STOPPED as exc:
+            why = stopped_by(exc)
+            if why is None:
                 raise
-            click.echo("interrupted: nothing was written", err=True)
-            sys.exit(130)
+            click.echo("interrupted: nothing was written" if why == "interrupt" else f"error: {WORKER_DIED_LINE} — nothing was written", err=True)
+            sys.exit(130 if why == "interrupt" else WORKER_DIED)
         except BrokenPipeError:  # the reader went away (`kpsim ... | head`): not an error of ours
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)
@@ -90,12 +101,6 @@ def handle_input_errors(fn):
             where = f"{exc.filename}: " if exc.filename else ""
             click.echo(f"error: {where}{exc.strerror or exc} — nothing was written", err=True)
             sys.exit(FILESYSTEM_ERROR)
-        except WORKER_DEATHS as exc:
-            if interrupted(exc):  # the workers went with the interrupt that stopped us (a signal to the whole group)
-                click.echo("interrupted: nothing was written", err=True)
-                sys.exit(130)
-            click.echo(f"error: {WORKER_DIED_LINE} — nothing was written", err=True)
-            sys.exit(WORKER_DIED)
 
     return wrapper
 

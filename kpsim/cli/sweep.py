@@ -27,19 +27,16 @@ SCHEDULER_HELP = "Dask scheduler, tcp://HOST:PORT: run on that cluster instead o
 def resumable(folder: Path):
     """Hold the folder (one writer at a time); Ctrl-C, a full disk, a dead worker: say what was kept and how to go on."""
     from kpsim.atomic import claim
-    from kpsim.cli.common import (
-        FILESYSTEM_ERROR,
-        WORKER_DEATHS,
-        WORKER_DIED,
-        WORKER_DIED_LINE,
-        interrupted,
-    )
+    from kpsim.cli.common import FILESYSTEM_ERROR, STOPPED, WORKER_DIED, WORKER_DIED_LINE, stopped_by
 
     with claim(folder):
         try:
             yield
-        except (KeyboardInterrupt, *WORKER_DEATHS) as exc:
-            if not interrupted(exc):  # a worker died on its own (killed: out of memory, a signal to it alone)
+        except STOPPED as exc:
+            why = stopped_by(exc)
+            if why is None:
+                raise
+            if why == "worker":
                 click.echo(f"error: {WORKER_DIED_LINE} — the chunks already done are kept in {folder}/; run the same command again to resume", err=True)
                 sys.exit(WORKER_DIED)
             click.echo(f"\ninterrupted: the chunks already done are kept in {folder}/ — run the same command again to resume", err=True)
