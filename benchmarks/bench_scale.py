@@ -3,6 +3,7 @@
 Run:
   python3 benchmarks/bench_scale.py memory [--reps 10000 100000 1000000] [--jobs 2] [--no-charts] [--replay] [--uncertainty MODE]
   python3 benchmarks/bench_scale.py speedup [--reps 100000] [--repeat 3] [--no-charts] [--uncertainty MODE]
+  python3 benchmarks/bench_scale.py contention [--reps 15000] [--repeat 3]
 
 Each measurement runs the documented command (`python3 -m kpsim compare
 scenarios/kp/definition_reform.yaml --reps N --jobs J`) end to end in a fresh
@@ -15,6 +16,14 @@ average when the command started, and the CPU time of the whole tree (less
 sensitive to the load than the wall time; each worker's as last sampled, so a little short); the speed-up is given per pair
 (jobs 1 and jobs 2 run back to back) with its spread over pairs.
 `--uncertainty` is passed to the command (default: the scenario's own, `full`).
+
+`contention` measures what two processes cost each other on this machine, apart from
+kpsim's own overheads: the same fixed work (the model alone, `kpsim.run.runner.run`
+on every rule, one process, no start-up or writing in the time; and, as a control,
+the numpy kernel of benchmarks/bench_core.py) is timed in CPU seconds alone and as two
+copies at once, alternately. A ratio above 1 (pair ÷ alone) is CPU time the copies
+lose to each other (shared caches and memory bandwidth, or a host's other tenants):
+it caps the speed-up of `--jobs 2` at 2 ÷ ratio whatever kpsim does.
 
 `--replay` measures the command's own memory (the runs table, summaries, CSV,
 charts) where the model would take hours: each rule's first batch is
@@ -152,9 +161,55 @@ def speedup(args) -> None:
     print(f"speed-up: median {statistics.median(ratios):.2f}×, range {min(ratios):.2f}–{max(ratios):.2f}× over {len(ratios)} pairs")
 
 
+# one copy of the fixed work, in a fresh process; prints its CPU seconds (argv: model|kernel, replications)
+WORK = """
+import sys, time
+if sys.argv[1] == "model":
+    from kpsim.run.runner import run
+    from kpsim.scenario.load import load_scenario
+    sc = load_scenario(sys.argv[3])
+    run(sc, replications=400, progress=False)  # warm: compiled kernels, caches
+    t = time.process_time()
+    run(sc, replications=int(sys.argv[2]), progress=False)
+else:
+    sys.path.insert(0, sys.argv[4])
+    from bench_core import numpy_null_kernel
+    numpy_null_kernel(2000)
+    t = time.process_time()
+    numpy_null_kernel(int(sys.argv[2]))
+print(time.process_time() - t)
+"""
+
+
+def contention(args) -> None:
+    n = args.reps[0]
+    bench = str(Path(__file__).resolve().parent)
+
+    def copies(what: str, k: int) -> list[float]:
+        reps = str(n if what == "model" else 5 * n)
+        procs = [subprocess.Popen([sys.executable, "-c", WORK, what, reps, SCENARIO, bench], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+                 for _ in range(k)]
+        return [float(p.communicate()[0]) for p in procs]
+
+    print(f"load average before: {os.getloadavg()[0]:.1f}; model: every rule of {SCENARIO}, {n:,} replications each, "
+          f"one process (kpsim.run.runner.run); kernel: the numpy null model, {5 * n:,} replications")
+    print("| turn | work | alone, CPU (s) | two at once, CPU (s) each | ratio (pair ÷ alone) |")
+    print("|---|---|---|---|---|")
+    ratios: dict[str, list[float]] = {"model": [], "kernel": []}
+    for k in range(args.repeat):
+        for what in ("model", "kernel"):
+            alone, pair = copies(what, 1)[0], copies(what, 2)
+            ratios[what].append(statistics.mean(pair) / alone)
+            print(f"| {k + 1} | {what} | {alone:.2f} | {pair[0]:.2f}, {pair[1]:.2f} | {ratios[what][-1]:.2f} |", flush=True)
+    for what, r in ratios.items():
+        print(f"{what}: pair ÷ alone median {statistics.median(r):.2f} ({min(r):.2f}–{max(r):.2f}): caps two processes at "
+              f"{2 / statistics.median(r):.2f}× one")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("memory", "speedup"))
+    parser.add_argument("what", choices=("memory", "speedup", "contention"))
     parser.add_argument("--reps", type=int, nargs="+")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
@@ -165,6 +220,9 @@ def main() -> None:
     if args.what == "memory":
         args.reps = args.reps or [10_000, 100_000, 1_000_000]
         memory(args)
+    elif args.what == "contention":
+        args.reps = args.reps or [15_000]
+        contention(args)
     else:
         args.reps = args.reps or [100_000]
         speedup(args)
