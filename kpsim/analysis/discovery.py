@@ -265,7 +265,12 @@ def format_prim(frame: pd.DataFrame, top: int) -> str:
         verdict = "passes" if r.passes else "does not pass"
         lines = [f"{rule}: {int(r.flipped)} of {int(r.samples)} joint samples flip the verdict ({verdict} at the baseline)"]
         for b, lims in _boxes_of(g):
-            mark = "" if b.reliable else f" — no box reaches {pct(DENSITY)} flips; the densest"
+            if b.reliable:
+                mark = ""
+            elif b.density >= DENSITY - 1e-12:
+                mark = f" — dense enough, but no restriction is significant (qp ≤ {QP_MAX:g}): not a reliable box"
+            else:
+                mark = f" — no box reaches {pct(DENSITY)} flips; the densest"
             lines.append(f"  box {int(b.box)}: coverage {pct(b.coverage)}, density {pct(b.density)}, {pct(b.mass)} of the samples{mark}")
             if lims.empty:
                 lines.append("    anywhere in the ranges")

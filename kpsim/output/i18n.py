@@ -80,6 +80,13 @@ class Lang:
         pattern = "#,##0" + ("." + "#" * digits if digits else "")
         return format_decimal(round(float(x), digits), pattern, locale=self.code)
 
+    def sig(self, x: float, digits: int = 2) -> str:
+        """`digits` significant digits (0.00225 is "0.0023", not "0"; 13.27 is "13"), as `num` formats them."""
+        x = float(x)
+        if x == 0 or not math.isfinite(x):
+            return self.num(x, 0)
+        return self.num(x, max(0, digits - 1 - math.floor(math.log10(abs(x)))))
+
     def pct(self, x: float) -> str:
         """Whole percentages, one decimal near 0% and 100% (0.07% is not "0%": it is "<0.1%")."""
         if math.isnan(x):
@@ -434,7 +441,7 @@ def robustness_lines(folder: Path | None, labels: dict[str, str], rules: list[st
             continue
         top = g.iloc[0]
         values = {"rule": labels.get(rule, rule), "n": int(g["flips"].sum()), "m": len(g), "swing": top["swing"],
-                  "low": lang.num(top["low_value"], 2), "high": lang.num(top["high_value"], 2),
+                  "low": lang.sig(top["low_value"]), "high": lang.sig(top["high_value"]),
                   "a_low": lang.pct(top["adopted_low"]), "a_high": lang.pct(top["adopted_high"])}
         if max(abs(top["adopted_low"] - top["adopted_base"]), abs(top["adopted_high"] - top["adopted_base"])) < 0.01:
             out.append(lang._("What would change it under {rule}: none of {m} one-at-a-time swings moves the share adopted by a point.", **values))

@@ -64,3 +64,14 @@ def test_a_range_written_in_the_scenario_is_swung_whole(toy_scenario):
     assert (by["actors.a.position"].low, by["actors.a.position"].high) == (0.1, 0.95)  # wider than one level: all of it
     assert (by["actors.b.position"].low, by["actors.b.position"].high) == (0.5, 1.0)  # a level's band is within one level
     assert (by["actors.d.stubbornness"].low, by["actors.d.stubbornness"].high, by["actors.d.stubbornness"].base) == (0.2, 0.8, 0.5)
+
+
+def test_what_would_change_it_keeps_small_values_readable(tmp_path):
+    from kpsim.output.i18n import language, robustness_lines
+
+    pd.DataFrame([{"rule": "consensus", "swing": "dynamics.acquiescence_time", "low_value": 0.00226, "high_value": 0.0251,
+                   "adopted_base": 0.2, "adopted_low": 0.1, "adopted_high": 0.8, "flips": True}]).to_csv(tmp_path / "robustness.csv", index=False)
+    (en,) = robustness_lines(tmp_path, {}, ["consensus"], language("en"))
+    assert "dynamics.acquiescence_time: 0.0023 gives 10% adopted, 0.025 gives 80%." in en  # two significant digits, not "0" and "0.03"
+    (fr,) = robustness_lines(tmp_path, {}, ["consensus"], language("fr"))
+    assert "0,0023" in fr and "0,025" in fr

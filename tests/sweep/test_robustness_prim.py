@@ -108,3 +108,15 @@ def test_noise_gives_no_reliable_box(uniform):
     x, rng = uniform
     boxes = find_boxes(x, rng.uniform(size=len(x)) < 0.3)
     assert len(boxes) == 1 and not boxes[0].reliable
+
+
+def test_a_dense_box_without_a_significant_restriction_is_said_unreliable_for_that_reason():
+    from kpsim.analysis.discovery import Box, Discovery, Limit, format_prim, table
+
+    def one(density, qp):
+        box = Box(1, 1.0, density, 0.4, 31, False, [Limit("dynamics.noise", 0.1, 0.2, 0.0, 0.3, qp)], pd.DataFrame())
+        return format_prim(table([Discovery("consensus", 60, 0.1, 25, [box])], {"dynamics.noise": ("parameter", 0.1)}), 5)
+
+    assert "dense enough, but no restriction is significant (qp ≤ 0.05): not a reliable box" in one(0.81, 0.12)
+    assert "no box reaches 80% flips" not in one(0.81, 0.12)  # it does reach them (it said so before)
+    assert "no box reaches 80% flips; the densest" in one(0.6, 0.01)
