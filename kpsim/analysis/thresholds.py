@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+import numpy as np
 import pandas as pd
 
 from kpsim.analysis.outputs import table
@@ -37,15 +38,32 @@ def outvoted(runs: pd.DataFrame) -> pd.DataFrame:
     """Per rule: mean voters objecting at adoption, over adopted replications, with a 95% interval.
 
     `n_objectors` counts voters only (observers where a rule gives them a vote), so it is
-    exactly the number outvoted when the text passed.
+    exactly the number outvoted when the text passed. The interval is the Monte-Carlo one; where the
+    runs come from several draws (`--uncertainty parameters` or `full`: a `draw` column), it is the range
+    across draws, as summary.csv's (analysis.uncertainty.across_draws): a draw that adopted fewer than two
+    replications has no interval of its own and is left out.
     """
     rows = []
     for rule, g in by_rule(runs, ["adopted", "n_objectors"]):  # views of each rule's rows, not a copy of the table
-        counts = g["n_objectors"][g["adopted"]].astype(float)
-        mean = counts.mean() if counts.size else math.nan
-        half = Z * counts.std(ddof=1) / math.sqrt(counts.size) if counts.size > 1 else math.nan
-        rows.append({"rule": rule, "outvoted": mean, "outvoted_lo": mean - half, "outvoted_hi": mean + half})
-    return pd.DataFrame(rows, columns=["rule", "outvoted", "outvoted_lo", "outvoted_hi"])
+        mean, lo, hi = _mean_ci(np.asarray(g["n_objectors"][g["adopted"]], dtype=float))
+        rows.append({"rule": rule, "outvoted": mean, "outvoted_lo": lo, "outvoted_hi": hi})
+    out = pd.DataFrame(rows, columns=["rule", "outvoted", "outvoted_lo", "outvoted_hi"])
+    if "draw" in runs and runs["draw"].nunique() > 1:
+        from kpsim.analysis.uncertainty import _quantile
+
+        adopted = runs.loc[runs["adopted"].to_numpy(bool), ["rule", "draw", "n_objectors"]]
+        per_draw = {key: _mean_ci(g.to_numpy(float)) for key, g in adopted.groupby(["rule", "draw"], observed=True, sort=False)["n_objectors"]}
+        for i, rule in enumerate(out["rule"]):
+            cis = np.array([ci[1:] for (r, _), ci in per_draw.items() if r == rule and not math.isnan(ci[1])]).reshape(-1, 2)
+            out.loc[i, ["outvoted_lo", "outvoted_hi"]] = (_quantile(cis[:, 0], 0.025), _quantile(cis[:, 1], 0.975)) if len(cis) else (math.nan,) * 2
+    return out
+
+
+def _mean_ci(counts: np.ndarray) -> tuple[float, float, float]:
+    """Mean and 95% Monte-Carlo interval (NaN where undefined: no count, or only one)."""
+    mean = counts.mean() if counts.size else math.nan
+    half = Z * counts.std(ddof=1) / math.sqrt(counts.size) if counts.size > 1 else math.nan
+    return mean, mean - half, mean + half
 
 
 @table("threshold.csv")

@@ -44,3 +44,23 @@ def test_power_lists_the_strongest_first_and_says_what_it_hides(root):
     scenario = CliRunner().invoke(main, ["power", str(root / "scenarios" / "kp" / "definition_reform.yaml"), "--rule", "production_weighted"])
     assert scenario.exit_code == 0 and "russia" in scenario.output.splitlines()[3] and "45 more" in scenario.output
     assert CliRunner().invoke(main, args + ["--top", "-1"]).exit_code == 2
+
+
+def test_outvoted_is_the_range_across_draws_when_the_runs_come_from_draws():
+    import numpy as np
+    import pandas as pd
+
+    from kpsim.analysis.thresholds import outvoted
+
+    # 40 draws of 30 adopted replications; within a draw every count is the same (its own interval has no width),
+    # across draws the count runs from 0 to 9: the Monte-Carlo interval of the pooled runs is narrow, the draws' range is not
+    draw = np.repeat(np.arange(40), 30)
+    runs = pd.DataFrame({"rule": "two_thirds", "adopted": True, "n_objectors": draw % 10, "draw": draw})
+    (pooled,) = outvoted(runs.drop(columns="draw")).itertuples(index=False)
+    (drawn,) = outvoted(runs).itertuples(index=False)
+    assert drawn.outvoted == pooled.outvoted == 4.5
+    assert 4.0 < pooled.outvoted_lo < pooled.outvoted_hi < 5.0
+    assert (drawn.outvoted_lo, drawn.outvoted_hi) == (0.0, 9.0)
+    # a draw that adopted once has no interval of its own: left out, as summary.csv leaves out a draw without a surviving share
+    one = pd.concat([runs, pd.DataFrame({"rule": ["two_thirds"], "adopted": [True], "n_objectors": [60], "draw": [40]})])
+    assert outvoted(one).loc[0, "outvoted_hi"] == 9.0
