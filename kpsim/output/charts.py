@@ -31,7 +31,7 @@ from kpsim.analysis.blockers import bloc_labels, mean_count
 from kpsim.analysis.results import Results
 from kpsim.analysis.summary import PCT, format_ci
 from kpsim.analysis.survival import kaplan_meier
-from kpsim.output.chart_data import ChartData, endings
+from kpsim.output.chart_data import ChartData, endings, from_draws, survival_band
 from kpsim.output.style import (
     CENSORED,
     GRID,
@@ -69,7 +69,7 @@ def _censoring_keys(open_: bool, withdrawn: bool) -> list[Line2D]:
 
 
 def draw_survival(ax, results: Results) -> None:
-    """Kaplan–Meier curves with 95% bands into `ax`: for the slide chart and for the brief."""
+    """Kaplan–Meier curves with 95% bands (ranges across draws under parameters or full: chart_data.survival_band) into `ax`."""
     horizon = results.scenario.calendar.horizon
     per_year = results.scenario.calendar.meetings_per_year
     styles = rule_styles(results.rules)
@@ -83,7 +83,8 @@ def draw_survival(ax, results: Results) -> None:
         # the curve is known up to the last observed time; past it only if nobody is left deadlocked
         end = right if km.survival[-1] == 0 else km.times[-1]
         x = np.concatenate(([0.0], km.times, [end]))
-        y, lo, hi = (np.concatenate(([1.0], v, [v[-1]])) for v in (km.survival, km.lower, km.upper))
+        y = np.concatenate(([1.0], km.survival, [km.survival[-1]]))
+        lo, hi = survival_band(results, rule, km, x)
         st = styles[rule]
         row = summary.loc[rule]
         label = f"{rule}: median {format_ci(row.median_meetings, row.median_lo, row.median_hi, '{:g}')}"
@@ -120,7 +121,7 @@ def survival_chart(results: Results) -> Figure:
         fig,
         results,
         "How long does the deadlock last under each rule?",
-        subtitle(results, extra="shaded: 95% confidence band"),
+        subtitle(results, extra="shaded: 95% range over the draws" if from_draws(results) else "shaded: 95% confidence band"),
         "Kaplan–Meier estimates; a proposal still open at the horizon (|) or withdrawn (x) is censored at its last meeting, never "
         "counted as adopted nor as running on. Dotted line: half adopted (the median).",
     )

@@ -26,6 +26,7 @@ from pptx.util import Inches, Pt
 
 from kpsim.analysis.blockers import blockers_by_bloc
 from kpsim.analysis.survival import kaplan_meier
+from kpsim.output.chart_data import survival_band
 from kpsim.atomic import claim, write_bytes, write_file
 from kpsim.output.i18n import Lang, bloc_name, rule_labels, source_line, suffix
 from kpsim.output.style import (
@@ -169,7 +170,8 @@ def survival_panel(ax, results, brief) -> None:
     for g in groups:
         km, st, labels = kms[g[0]], styles[g[0]], [brief.outcomes[r].label for r in g]
         end = cal.horizon if km.survival[-1] == 0 or km.times[-1] >= cal.horizon else km.times[-1]
-        x = np.concatenate(([0.0], km.times, [end])) / cal.meetings_per_year
+        meetings = np.concatenate(([0.0], km.times, [end]))
+        x = meetings / cal.meetings_per_year
         what = lang._("never adopted") if all(brief.outcomes[r].adopted == 0 for r in g) else lang._("the same curve")
         if len(g) == 1:
             label = _wrap(lang._("{rule}: {result}", rule=labels[0], result=what) if what == lang._("never adopted") else labels[0], 40)
@@ -178,7 +180,7 @@ def survival_panel(ax, results, brief) -> None:
         ax.step(x, np.concatenate(([1.0], km.survival, [km.survival[-1]])), where="post", label=label, linewidth=3.5 if len(g) > 1 else 2, **st)
         if len(g) == 1:
             band = x <= km.times[-1] / cal.meetings_per_year
-            lo, hi = (np.concatenate(([1.0], v, [v[-1]])) for v in (km.lower, km.upper))
+            lo, hi = survival_band(results, g[0], km, meetings)
             ax.fill_between(x[band], lo[band], hi[band], step="post", color=st["color"], alpha=0.15, linewidth=0)
     ax.set_xlim(0, cal.horizon / cal.meetings_per_year)
     ax.set_ylim(-0.01, 1.02)

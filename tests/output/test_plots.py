@@ -279,3 +279,34 @@ def test_chart_workers_are_sent_endings_not_runs(censored_results):
     sent = [len(pickle.dumps(chart_inputs(r, r.tables()))) for r in (small, big)]
     assert len(pickle.dumps(big.runs)) - len(pickle.dumps(small.runs)) > 20_000
     assert abs(sent[1] - sent[0]) < 1_000, sent
+
+
+def test_under_draws_the_survival_band_is_the_range_across_draws_not_the_pooled_monte_carlo_band(censored):
+    import dataclasses
+
+    import pandas as pd
+
+    from kpsim.output.chart_data import ChartData, survival_band
+    from kpsim.analysis.survival import kaplan_meier
+
+    # simple majority adopts at meeting 1 in draws 0-9 and never in draws 10-19 (15 replications each): pooled, half are
+    # still deadlocked at meeting 5 with a narrow Monte-Carlo band; across draws, anything from 0% to 100%
+    draw = np.arange(300) // 15
+    runs = censored.runs[censored.runs["rule"] == "q=1"].assign(draw=draw)
+    sm = pd.DataFrame({"rule": "simple_majority", "replication": np.arange(300), "adopted": draw < 10, "abandoned": False,
+                       "censored": draw >= 10, "meetings": np.where(draw < 10, 1, 30), "draw": draw})
+    runs = pd.concat([sm, runs], ignore_index=True).reindex(columns=[*sm.columns, *[c for c in runs if c not in sm]])
+    drawn = dataclasses.replace(censored, runs=runs, meta={**censored.meta, "uncertainty": "full", "draws": 20})
+    pooled = dataclasses.replace(drawn, runs=runs.drop(columns="draw"), meta=censored.meta)
+    km = kaplan_meier(sm["meetings"].to_numpy(), sm["censored"].to_numpy())
+    lo, hi = survival_band(pooled, "simple_majority", km, np.array([5.0]))
+    assert 0.4 < lo[0] < 0.5 < hi[0] < 0.6, (lo, hi)  # the pooled Monte-Carlo band: hides the draws' spread
+    lo, hi = survival_band(drawn, "simple_majority", km, np.array([0.0, 5.0]))
+    assert list(lo) == [1.0, 0.0] and list(hi) == [1.0, 1.0]
+    same = survival_band(ChartData.of(drawn), "simple_majority", km, np.array([0.0, 5.0]))  # what a chart worker is sent
+    assert [list(v) for v in same] == [list(lo), list(hi)]
+    fig = survival_chart(drawn)
+    assert any("shaded: 95% range over the draws" in t.get_text() for t in fig.texts)
+    shaded = [c.get_paths()[0].vertices[:, 1] for c in fig.axes[0].collections if len(c.get_paths())]
+    assert any(v.min() <= 0.0 and v.max() >= 1.0 for v in shaded)  # the band runs from 0% to 100%
+    assert any("shaded: 95% confidence band" in t.get_text() for t in survival_chart(pooled).texts)
