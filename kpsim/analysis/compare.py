@@ -109,7 +109,8 @@ def _over_draws(scenario: Scenario, rules, jobs, progress, draws, posterior, mod
     parts, blockers, summaries = (list(x) for x in zip(*done))
     runs = concat_runs(parts)  # rule by rule, replications in order, as montecarlo writes them; one copy at a time
     pooled = summarise(runs, cal.horizon, cal.meetings_per_year)
-    summary = across_draws(pooled, pd.concat(summaries, ignore_index=True), interval_label(mode, d, posterior is not None))
+    label = interval_label(mode, d, posterior is not None, codings=bool(scenario.codings))
+    summary = across_draws(pooled, pd.concat(summaries, ignore_index=True), label)
     extra = {"uncertainty": mode, "draws": d, "replications_per_draw": n, "posterior": str(posterior) if posterior else None,
              "codings": len(scenario.codings) if mode == "full" else 0}
     return runs, pooled_blockers(blockers), summary, extra

@@ -100,11 +100,14 @@ def with_codings_drawn(scenario: Scenario, draw: int) -> Scenario:
     return scenario.model_copy(update=update)
 
 
-def interval_label(mode: str, draws: int = 0, posterior: bool = True) -> str:
-    """What a summary's intervals cover, in one line (the `interval` column, the console, the brief)."""
+def interval_label(mode: str, draws: int = 0, posterior: bool = True, codings: bool = True) -> str:
+    """What a summary's intervals cover, in one line (the `interval` column, the console, the brief); `codings`: does
+    the scenario write any coding as a range (under full, without one only the parameters are drawn)."""
     if mode == "montecarlo":
         return "montecarlo: 95% Monte-Carlo interval at the scenario's dynamics and codings"
-    what = {"parameters": "posterior draws", "full": "draws of the parameters and codings" if posterior else "draws of the codings (no posterior: parameters fixed)"}[mode]
+    full = ("draws of the parameters and codings" if codings else "draws of the parameters (no coding is a range)") if posterior \
+        else "draws of the codings (no posterior: parameters fixed)"
+    what = {"parameters": "posterior draws", "full": full}[mode]
     return f"{mode}: 95% range over {draws} {what}, each with its Monte-Carlo error"
 
 

@@ -145,7 +145,7 @@ def uncertainty(results: Results, lang: Lang) -> str:
                       "coded positions and saliences; they do not include the uncertainty of those parameters or codings, which is larger.",
                       n=lang.num(results.replications, 0), level=level)
     d, n = lang.num(meta.get("draws", 0), 0), lang.num(meta.get("replications_per_draw", 0), 0)
-    if mode == "parameters":
+    if mode == "parameters" or (meta.get("posterior") and not meta.get("codings", 1)):  # full, but no coding is a range
         return lang._("Intervals are the {level} range of each figure over {d} draws of the model's parameters from their calibrated "
                       "posterior ({n} simulated runs each), widened by each draw's Monte-Carlo error; they do not include the uncertainty "
                       "of the coded positions and saliences.", level=level, d=d, n=n)

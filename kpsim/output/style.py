@@ -131,7 +131,9 @@ def subtitle(results, rules: list[str] | None = None, extra: str = "", replicati
     if replications:
         meta = getattr(results, "meta", None) or {}
         mode = meta.get("uncertainty", "montecarlo")
-        drawn = {"parameters": "of the parameters", "full": "of the parameters and codings" if meta.get("posterior") else "of the codings"}
+        full = ("of the parameters and codings" if meta.get("codings", 1) else "of the parameters (no coding is a range)") if meta.get("posterior") \
+            else "of the codings"
+        drawn = {"parameters": "of the parameters", "full": full}
         over = f" ({mode}: over {meta.get('draws', 0)} draws {drawn[mode]})" if mode in drawn else ""
         parts.append(f"{results.replications:,} replications per rule{over}")
     return " · ".join(parts + ([extra] if extra else []))

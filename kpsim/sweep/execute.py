@@ -146,7 +146,7 @@ def run_sweep(
     with claim(folder):  # one writer per sweep folder
         store = SweepFolder.open(folder, plan, per, parts, force=force, command=command)
         keys = [resolve_path(plan.base, name)[0] for name in plan.names]
-        extra = (plan.draws, plan.codings, interval_label(plan.uncertainty, len(plan.draws), any(plan.draws))) if plan.draws else ()
+        extra = (plan.draws, plan.codings, interval_label(plan.uncertainty, len(plan.draws), any(plan.draws), codings=bool(plan.base.codings))) if plan.draws else ()
         todo = deque(store.todo())
         local = ThreadPoolExecutor(1, thread_name_prefix="kpsim-sweep") if here else None
         # This process's lane first: it computes at once, while the first chunk sent to a

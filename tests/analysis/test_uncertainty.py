@@ -93,3 +93,11 @@ def test_threshold_takes_parameter_uncertainty_too(toy, tmp_path):
     meta = json.loads((out / "meta.json").read_text())
     assert meta["uncertainty"] == "parameters" and meta["draws"] == 4
     assert "intervals in brackets (parameters): 95% range over 4 posterior draws" in res.output
+
+
+def test_the_interval_label_says_what_was_drawn():
+    from kpsim.analysis.uncertainty import interval_label
+
+    assert interval_label("full", 50) == "full: 95% range over 50 draws of the parameters and codings, each with its Monte-Carlo error"
+    assert "draws of the parameters (no coding is a range)" in interval_label("full", 50, codings=False)
+    assert "draws of the codings (no posterior: parameters fixed)" in interval_label("full", 20, posterior=False)

@@ -256,6 +256,8 @@ def test_the_subtitle_says_which_intervals_the_charts_show(withdrawn):
     assert "replications per rule (full: over 50 draws of the parameters and codings)" in subtitle(full)
     codings = dataclasses.replace(withdrawn, meta={"uncertainty": "full", "draws": 20, "posterior": None})
     assert "(full: over 20 draws of the codings)" in subtitle(codings)
+    fixed = dataclasses.replace(withdrawn, meta={"uncertainty": "full", "draws": 50, "posterior": "p.csv", "codings": 0})
+    assert "(full: over 50 draws of the parameters (no coding is a range))" in subtitle(fixed)
 
 
 def test_formats_are_checked_before_anything_runs(tmp_path, toy_yaml):

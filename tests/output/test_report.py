@@ -421,6 +421,9 @@ def test_the_table_is_the_summary(results):
     ({"uncertainty": "parameters", "draws": 50, "replications_per_draw": 40, "posterior": "p.csv"}, "over 50 draws of the model's parameters from"),
     ({"uncertainty": "full", "draws": 50, "replications_per_draw": 40, "posterior": "p.csv"}, "and of the coded positions, saliences and red lines"),
     ({"uncertainty": "full", "draws": 20, "replications_per_draw": 10, "posterior": None}, "parameters are held fixed"),
+    # full with a posterior but no coding written as a range: only the parameters were drawn, and it says so
+    ({"uncertainty": "full", "draws": 50, "replications_per_draw": 40, "posterior": "p.csv", "codings": 0},
+     "they do not include the uncertainty of the coded positions"),
 ])
 def test_the_brief_says_which_intervals_it_shows(results, meta, en_words):
     from kpsim.output.report import uncertainty
