@@ -49,13 +49,13 @@ def outvoted(runs: pd.DataFrame) -> pd.DataFrame:
         rows.append({"rule": rule, "outvoted": mean, "outvoted_lo": lo, "outvoted_hi": hi})
     out = pd.DataFrame(rows, columns=["rule", "outvoted", "outvoted_lo", "outvoted_hi"])
     if "draw" in runs and runs["draw"].nunique() > 1:
-        from kpsim.analysis.uncertainty import _quantile
+        from kpsim.analysis.uncertainty import draw_range
 
         adopted = runs.loc[runs["adopted"].to_numpy(bool), ["rule", "draw", "n_objectors"]]
         per_draw = {key: _mean_ci(g.to_numpy(float)) for key, g in adopted.groupby(["rule", "draw"], observed=True, sort=False)["n_objectors"]}
         for i, rule in enumerate(out["rule"]):
             cis = np.array([ci[1:] for (r, _), ci in per_draw.items() if r == rule and not math.isnan(ci[1])]).reshape(-1, 2)
-            out.loc[i, ["outvoted_lo", "outvoted_hi"]] = (_quantile(cis[:, 0], 0.025), _quantile(cis[:, 1], 0.975)) if len(cis) else (math.nan,) * 2
+            out.loc[i, ["outvoted_lo", "outvoted_hi"]] = draw_range(cis[:, 0], cis[:, 1])
     return out
 
 

@@ -131,10 +131,17 @@ def across_draws(pooled: pd.DataFrame, per_draw: pd.DataFrame, label: str) -> pd
             lows, highs = g[lo].to_numpy(float), g[hi].to_numpy(float)
             if undefined_if_nan:
                 lows, highs = lows[~np.isnan(lows)], highs[~np.isnan(highs)]
-            out.loc[i, lo] = _quantile(lows, 0.025) if len(lows) else float("nan")
-            out.loc[i, hi] = _quantile(highs, 0.975) if len(highs) else float("nan")
+            out.loc[i, [lo, hi]] = draw_range(lows, highs)
     out["interval"] = label
     return out
+
+
+def draw_range(lows, highs) -> tuple[float, float]:
+    """The 95% range across draws of a figure, from each draw's own 95% interval: 2.5% of the draws' lower bounds to
+    97.5% of their upper bounds, so each draw's Monte-Carlo error widens it (NaN, not reached, ranks above every
+    number; no draws: NaN). Every interval under --uncertainty parameters or full is this one."""
+    lows, highs = np.asarray(lows, dtype=float), np.asarray(highs, dtype=float)
+    return (_quantile(lows, 0.025), _quantile(highs, 0.975)) if len(lows) and len(highs) else (float("nan"), float("nan"))
 
 
 def _quantile(x: np.ndarray, q: float) -> float:
