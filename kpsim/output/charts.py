@@ -77,6 +77,7 @@ def draw_survival(ax, results: Results) -> None:
     ends = endings(results)
     right = horizon if ends["censored"].any() else int(ends["meetings"].max())
     seen = {"open": False, "withdrawn": False}
+    shade = 0.08 if from_draws(results) else 0.18  # ranges across draws are wide and overlap: lighter, so the curves stay readable
     for rule, g in ends.groupby("rule", sort=False):
         meetings, n, censored, withdrawn = (g[c].to_numpy() for c in ("meetings", "n", "censored", "abandoned"))
         km = kaplan_meier(meetings, censored, counts=n)
@@ -91,7 +92,7 @@ def draw_survival(ax, results: Results) -> None:
         label += f", withdrawn {PCT.format(n[withdrawn].sum() / n.sum())}" if withdrawn.any() else ""
         ax.step(x, y, where="post", label=label, **st)
         band = x <= km.times[-1]  # no band past the last observation
-        ax.fill_between(x[band], lo[band], hi[band], step="post", color=st["color"], alpha=0.18, linewidth=0)
+        ax.fill_between(x[band], lo[band], hi[band], step="post", color=st["color"], alpha=shade, linewidth=0)
         for kind, mask, marker, size in (("open", censored & ~withdrawn, "|", 12), ("withdrawn", withdrawn, "x", 9)):
             t_c = np.unique(meetings[mask])
             if t_c.size:
