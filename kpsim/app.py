@@ -193,8 +193,9 @@ def compare_command(model: PlenaryView, reps: int | None = None, uncertainty: st
 
 INTERVALS = {
     "montecarlo": "Monte-Carlo error at the calibrated parameters and the nominal codings (the fastest)",
-    "parameters": "the range over 50 draws of the parameters from the calibration's posterior",
-    "full": "the range over 50 draws of the parameters and of every coding written as a range (how sure the result is)",
+    "parameters": "the range over the draws (50, fewer with fewer replications) of the parameters from the calibration's posterior",
+    "full": "the range over the draws (50, fewer with fewer replications) of the parameters (bundled KP cases: their posterior; "
+            "an uploaded file has none, so they stay fixed) and of every coding written as a range (how sure the result is)",
 }
 
 
@@ -322,6 +323,8 @@ def ComparisonPanel(model: PlenaryView):
     paragraph([e(m) for m in errors], "kpsim-errors")
     if results is None:
         return
+    if "interval" in results.summary:  # what was actually run: draws, posterior or not (analysis.uncertainty.interval_label)
+        paragraph([f"Intervals shown: {e(str(results.summary['interval'].iloc[0]))}."], "kpsim-help")
     solara.HTML(tag="div", unsafe_innerHTML=table_html(*summary_table(results.summary, results.scenario.calendar.horizon)), classes=["kpsim-table"])
     Downloads(results, chart)
     solara.Image(chart, width="100%", classes=["kpsim-survival"])

@@ -386,7 +386,8 @@ def format_mechanisms(table: pd.DataFrame) -> str:
     if attrs:
         lines.append(
             f"{attrs['scenario']}: each mechanism switched off alone, {attrs['replications']:,} replications per rule "
-            f"on the same draws (seed {attrs['seed']}); changes are off − on, 95% intervals in brackets"
+            f"on the same draws (seed {attrs['seed']}); changes are off − on, 95% Monte-Carlo intervals in brackets, at the scenario's "
+            "own dynamics and nominal codings (not the range across posterior/coding draws that `kpsim compare --uncertainty full` gives)"
         )
     if not table["active"].any() and attrs.get("mode") == "null":
         lines.append("null model (dynamics.mode: null): no mechanism applies — nothing moves, so nothing can be switched off")

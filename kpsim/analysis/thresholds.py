@@ -60,10 +60,10 @@ def outvoted(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _mean_ci(counts: np.ndarray) -> tuple[float, float, float]:
-    """Mean and 95% Monte-Carlo interval (NaN where undefined: no count, or only one)."""
+    """Mean and 95% Monte-Carlo interval, never below 0 (a count), NaN where undefined: no count, or only one."""
     mean = counts.mean() if counts.size else math.nan
     half = Z * counts.std(ddof=1) / math.sqrt(counts.size) if counts.size > 1 else math.nan
-    return mean, mean - half, mean + half
+    return mean, max(0.0, mean - half) if half == half else math.nan, mean + half
 
 
 @table("threshold.csv")

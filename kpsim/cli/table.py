@@ -15,10 +15,10 @@ def _metrics():
     from kpsim.analysis.summary import PCT
 
     return {
-        "median": ("median deadlock, meetings [95% CI]", "median_meetings", "median_lo", "median_hi", "{:g}", "not reached"),
-        "adopted": ("share adopted within the horizon [95% CI]", "adopted", "adopted_lo", "adopted_hi", PCT, "—"),
+        "median": ("median deadlock, meetings [95% interval]", "median_meetings", "median_lo", "median_hi", "{:g}", "not reached"),
+        "adopted": ("share adopted within the horizon [95% interval]", "adopted", "adopted_lo", "adopted_hi", PCT, "—"),
         "surviving": (
-            "share of the text surviving, among adopted [95% CI]",
+            "share of the text surviving, among adopted [95% interval]",
             "surviving_share",
             "surviving_lo",
             "surviving_hi",
@@ -56,6 +56,11 @@ def markdown_tables(folders: list[Path]) -> str:
             cells = {r[1].rule: format_ci(r[1][value], r[1][lo], r[1][hi], fmt, missing) for r in g.iterrows()}
             out.append(f"| {case} | " + " | ".join(cells.get(r, "") for r in rules) + " |")
         out.append("")
+    # which intervals each folder holds (Monte-Carlo, or the range across draws under parameters/full): summary.csv says
+    labels = data.groupby("case", sort=False)["interval"].first() if "interval" in data else None
+    for case in data["case"].unique():
+        label = labels.get(case) if labels is not None else None
+        out.append(f"- {case}: {label if isinstance(label, str) else 'montecarlo: 95% Monte-Carlo interval'}")
     return "\n".join(out)
 
 

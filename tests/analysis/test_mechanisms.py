@@ -170,6 +170,7 @@ def test_a_mechanism_off_in_the_scenario_is_reported_inactive_with_zero_changes(
     assert "lobbying = 0" in row(table, "lobbying")["why_off"]
     text = format_mechanisms(table)
     assert "lobbying: off in this scenario (dynamics.lobbying = 0)" in text
+    assert "95% Monte-Carlo intervals in brackets, at the scenario's own dynamics and nominal codings" in text  # not a range across draws
     assert "exit: off in this scenario (no observer has a patience)" in text
 
 

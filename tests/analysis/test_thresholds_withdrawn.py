@@ -64,3 +64,13 @@ def test_outvoted_is_the_range_across_draws_when_the_runs_come_from_draws():
     # a draw that adopted once has no interval of its own: left out, as summary.csv leaves out a draw without a surviving share
     one = pd.concat([runs, pd.DataFrame({"rule": ["two_thirds"], "adopted": [True], "n_objectors": [60], "draw": [40]})])
     assert outvoted(one).loc[0, "outvoted_hi"] == 9.0
+
+
+def test_the_outvoted_interval_never_goes_below_zero():
+    import pandas as pd
+
+    from kpsim.analysis.thresholds import outvoted
+
+    runs = pd.DataFrame({"rule": "q=9/10", "adopted": True, "n_objectors": [0] * 9 + [6]})  # mean 0.6, half-width 1.2
+    (row,) = outvoted(runs).itertuples(index=False)
+    assert row.outvoted == 0.6 and row.outvoted_lo == 0.0 and row.outvoted_hi > 1.2

@@ -120,6 +120,8 @@ def test_table_puts_results_folders_side_by_side(toy, tmp_path):
     res = CliRunner().invoke(main, ["table", str(tmp_path / "1"), str(tmp_path / "2")])
     assert res.exit_code == 0
     assert "| case | consensus | three_quarters | chambers |" in res.output
+    assert "[95% interval]" in res.output and "[95% CI]" not in res.output  # not a confidence interval under parameters or full
+    assert f"- toy ({tmp_path / '1'}): montecarlo: 95% Monte-Carlo interval" in res.output  # each folder's own, from summary.csv
     summary = pd.read_csv(tmp_path / "1" / "summary.csv")
     adopted = summary.set_index("rule").adopted["consensus"]
     row = f"| toy ({tmp_path / '1'}) | "
