@@ -256,6 +256,14 @@ def _boxes_of(g: pd.DataFrame) -> list[tuple[pd.Series, pd.DataFrame]]:
     return [(rows.iloc[0], rows[rows["input"].notna() & (rows["input"] != "")]) for _, rows in g.dropna(subset=["box"]).groupby("box", sort=True)]
 
 
+def _unreliable(box) -> str | None:
+    """Why a box (a prim.csv row) is not a finding: None (it is), "sparse" (under DENSITY flips in it) or "chance"
+    (dense enough, but no restriction significant: it could be chance)."""
+    if box.reliable:
+        return None
+    return "chance" if box.density >= DENSITY - 1e-12 else "sparse"
+
+
 def format_prim(frame: pd.DataFrame, top: int) -> str:
     """Per rule: how many joint samples flip the verdict, then each box (ranked as found) and its limits, most restricted first."""
     pct = "{:.0%}".format
@@ -265,12 +273,8 @@ def format_prim(frame: pd.DataFrame, top: int) -> str:
         verdict = "passes" if r.passes else "does not pass"
         lines = [f"{rule}: {int(r.flipped)} of {int(r.samples)} joint samples flip the verdict ({verdict} at the baseline)"]
         for b, lims in _boxes_of(g):
-            if b.reliable:
-                mark = ""
-            elif b.density >= DENSITY - 1e-12:
-                mark = f" — dense enough, but no restriction is significant (qp ≤ {QP_MAX:g}): not a reliable box"
-            else:
-                mark = f" — no box reaches {pct(DENSITY)} flips; the densest"
+            mark = {None: "", "chance": f" — dense enough, but no restriction is significant (qp ≤ {QP_MAX:g}): not a reliable box",
+                    "sparse": f" — no box reaches {pct(DENSITY)} flips; the densest"}[_unreliable(b)]
             lines.append(f"  box {int(b.box)}: coverage {pct(b.coverage)}, density {pct(b.density)}, {pct(b.mass)} of the samples{mark}")
             if lims.empty:
                 lines.append("    anywhere in the ranges")
@@ -345,7 +349,11 @@ def prim_lines(folder: Path | None, labels: dict[str, str] | None = None, rules:
         b, lims = _boxes_of(g)[0]
         values |= {"density": lang.pct(b.density), "coverage": lang.pct(b.coverage)}
         significant = lims[lims["qp"] <= QP_MAX]
-        if not b.reliable:
+        if _unreliable(b) == "chance":
+            out.append(lang._("Drawn jointly, {k} of {n} combinations of the codings and parameters flip the verdict under {rule}; in the "
+                              "region where they gather, {density} of the combinations flip it, but none of that region's limits stands "
+                              "out from chance, so it is not a reliable finding.", **values))
+        elif _unreliable(b) == "sparse":
             out.append(lang._("Drawn jointly, {k} of {n} combinations of the codings and parameters flip the verdict under {rule}, but no "
                               "region of them does so reliably (at best {density} of the combinations in it).", **values))
         elif lims.empty:

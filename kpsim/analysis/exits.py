@@ -9,8 +9,9 @@ import pandas as pd
 from kpsim.analysis.outputs import table
 from kpsim.analysis.summary import wilson
 from kpsim.analysis.survival import by_rule
+from kpsim.analysis.uncertainty import draw_range, from_draws
 
-NONE = (np.array([], dtype=np.int64), np.array([], dtype=np.int64))  # nobody walked out
+NO_EXITS = (np.array([], dtype=np.int64), np.array([], dtype=np.int64))  # (meetings, counts) of nobody
 COLUMNS = ["rule", "observer", "replications", "left", "left_lo", "left_hi", "median_exit_meeting", "first_exit_meeting", "last_exit_meeting"]
 
 
@@ -42,29 +43,27 @@ def exits_table(results) -> pd.DataFrame:
         return pd.DataFrame(columns=COLUMNS)
     observers = [a.id for a in results.scenario.actors if a.patience is not None]
     left = exit_meetings(runs)
-    drawn = _across_draws(runs, observers) if "draw" in runs and runs["draw"].nunique() > 1 else {}
+    by_draw = _left_by_draw(runs, observers) if from_draws(runs) else {}
     out = []
     for rule, n in zip(results.summary["rule"], map(int, results.summary["replications"])):
         for obs in observers:
-            meetings, counts = left.get((rule, obs), NONE)
+            meetings, counts = left.get((rule, obs), NO_EXITS)
             share, lo, hi = wilson(int(counts.sum()), n)
-            lo, hi = drawn.get((rule, obs), (lo, hi))
+            lo, hi = by_draw.get((rule, obs), (lo, hi))
             when = (float(np.median(np.repeat(meetings, counts))), int(meetings.min()), int(meetings.max())) if len(meetings) else (np.nan, np.nan, np.nan)
             out.append([rule, obs, n, share, lo, hi, *when])
     return pd.DataFrame(out, columns=COLUMNS)
 
 
-def _across_draws(runs: pd.DataFrame, observers: list[str]) -> dict[tuple[str, str], tuple[float, float]]:
+def _left_by_draw(runs: pd.DataFrame, observers: list[str]) -> dict[tuple[str, str], tuple[float, float]]:
     """(rule, observer) -> the range across draws of the share that walked out (uncertainty.draw_range over each draw's
     Wilson interval), for runs of several draws (--uncertainty parameters or full), as summary.csv's intervals."""
-    from kpsim.analysis.uncertainty import draw_range
-
     bounds: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for _, g in runs.groupby("draw", sort=True):
         left = exit_meetings(g)
         for rule, n in g["rule"].value_counts(sort=False).items():
             for obs in observers if n else ():
-                bounds.setdefault((rule, obs), []).append(wilson(int(left.get((rule, obs), NONE)[1].sum()), int(n))[1:])
+                bounds.setdefault((rule, obs), []).append(wilson(int(left.get((rule, obs), NO_EXITS)[1].sum()), int(n))[1:])
     return {key: draw_range(*zip(*b)) for key, b in bounds.items()}
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 from kpsim.analysis.outputs import table
 from kpsim.analysis.summary import Z
 from kpsim.analysis.survival import by_rule
+from kpsim.analysis.uncertainty import draw_range, from_draws
 from kpsim.errors import InputError
 from kpsim.scenario.schema import Scenario
 
@@ -48,9 +49,7 @@ def outvoted(runs: pd.DataFrame) -> pd.DataFrame:
         mean, lo, hi = _mean_ci(np.asarray(g["n_objectors"][g["adopted"]], dtype=float))
         rows.append({"rule": rule, "outvoted": mean, "outvoted_lo": lo, "outvoted_hi": hi})
     out = pd.DataFrame(rows, columns=["rule", "outvoted", "outvoted_lo", "outvoted_hi"])
-    if "draw" in runs and runs["draw"].nunique() > 1:
-        from kpsim.analysis.uncertainty import draw_range
-
+    if from_draws(runs):
         adopted = runs.loc[runs["adopted"].to_numpy(bool), ["rule", "draw", "n_objectors"]]
         per_draw = {key: _mean_ci(g.to_numpy(float)) for key, g in adopted.groupby(["rule", "draw"], observed=True, sort=False)["n_objectors"]}
         for i, rule in enumerate(out["rule"]):
@@ -63,7 +62,7 @@ def _mean_ci(counts: np.ndarray) -> tuple[float, float, float]:
     """Mean and 95% Monte-Carlo interval, never below 0 (a count), NaN where undefined: no count, or only one."""
     mean = counts.mean() if counts.size else math.nan
     half = Z * counts.std(ddof=1) / math.sqrt(counts.size) if counts.size > 1 else math.nan
-    return mean, max(0.0, mean - half) if half == half else math.nan, mean + half
+    return mean, math.nan if math.isnan(half) else max(0.0, mean - half), mean + half
 
 
 @table("threshold.csv")

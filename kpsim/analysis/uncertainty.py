@@ -136,18 +136,26 @@ def across_draws(pooled: pd.DataFrame, per_draw: pd.DataFrame, label: str) -> pd
     return out
 
 
-def draw_range(lows, highs) -> tuple[float, float]:
+def from_draws(runs: pd.DataFrame) -> bool:
+    """Do these runs come from several draws (--uncertainty parameters or full: a `draw` column)? Then every interval
+    shown is draw_range's, not a Monte-Carlo one."""
+    return "draw" in runs and runs["draw"].nunique() > 1
+
+
+def draw_range(lows, highs, axis: int | None = None):
     """The 95% range across draws of a figure, from each draw's own 95% interval: 2.5% of the draws' lower bounds to
     97.5% of their upper bounds, so each draw's Monte-Carlo error widens it (NaN, not reached, ranks above every
-    number; no draws: NaN). Every interval under --uncertainty parameters or full is this one."""
-    lows, highs = np.asarray(lows, dtype=float), np.asarray(highs, dtype=float)
-    return (_quantile(lows, 0.025), _quantile(highs, 0.975)) if len(lows) and len(highs) else (float("nan"), float("nan"))
+    number; a bound with no draws: NaN). Every interval under --uncertainty parameters or full is this one; with
+    `axis`, at every point of a curve at once (the draws along that axis)."""
+    return _quantile(np.asarray(lows, dtype=float), 0.025, axis), _quantile(np.asarray(highs, dtype=float), 0.975, axis)
 
 
-def _quantile(x: np.ndarray, q: float) -> float:
-    """A quantile where NaN (not reached) ranks above every number, and comes back as NaN."""
-    v = float(np.quantile(np.where(np.isnan(x), np.inf, x), q, method="inverted_cdf"))
-    return v if np.isfinite(v) else float("nan")
+def _quantile(x: np.ndarray, q: float, axis: int | None = None):
+    """A quantile where NaN (not reached) ranks above every number, and comes back as NaN; of nothing, NaN."""
+    if x.size == 0:
+        return float("nan")
+    v = np.quantile(np.where(np.isnan(x), np.inf, x), q, axis=axis, method="inverted_cdf")
+    return np.where(np.isfinite(v), v, np.nan) if axis is not None else (float(v) if np.isfinite(v) else float("nan"))
 
 
 def pooled_blockers(parts: list[pd.DataFrame]) -> pd.DataFrame:

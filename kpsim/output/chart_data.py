@@ -15,6 +15,7 @@ import pandas as pd
 
 from kpsim.analysis.results import Results
 from kpsim.analysis.survival import Survival, kaplan_meier
+from kpsim.analysis.uncertainty import draw_range, from_draws as runs_from_draws
 from kpsim.scenario.schema import Scenario
 
 ENDING = ("meetings", "adopted", "censored", "abandoned")  # how a replication ended: all the charts read of the runs
@@ -31,31 +32,50 @@ def endings(results, by_draw: bool = False) -> pd.DataFrame:
         return results.draw_endings if by_draw else results.endings
     runs, rules = results.runs, results.rules
     top = int(runs["meetings"].max()) + 1
-    draws = int(runs["draw"].max()) + 1 if by_draw else 1
-    n = np.zeros(len(rules) * draws * top * 8, dtype=np.int64)
+    if by_draw:
+        return _endings_by_draw(runs, rules, top)
+    n = np.zeros(len(rules) * top * 8, dtype=np.int64)
     for a in range(0, len(runs), 2**20):
-        part = runs.iloc[a : a + 2**20]
-        key = pd.Categorical(part["rule"], categories=rules).codes.astype(np.int64)
-        if by_draw:
-            key *= draws
-            key += part["draw"].to_numpy()
-        key *= top
-        key += part["meetings"].to_numpy()
-        for col in ENDING[1:]:
-            key *= 2
-            key += part[col].to_numpy()
-        n += np.bincount(key, minlength=len(n))
+        n += np.bincount(_ending_key(runs.iloc[a : a + 2**20], rules, top), minlength=len(n))
     at = np.flatnonzero(n)
+    return _from_key(at, rules, top, n[at])
+
+
+def _ending_key(part: pd.DataFrame, rules: list[str], top: int) -> np.ndarray:
+    """One integer per replication: its rule, meetings and the three flags of ENDING."""
+    key = pd.Categorical(part["rule"], categories=rules).codes.astype(np.int64)
+    key *= top
+    key += part["meetings"].to_numpy()
+    for col in ENDING[1:]:
+        key *= 2
+        key += part[col].to_numpy()
+    return key
+
+
+def _from_key(at: np.ndarray, rules: list[str], top: int, n: np.ndarray, **drawn) -> pd.DataFrame:
     flags = {col: (at >> (2 - i) & 1).astype(bool) for i, col in enumerate(ENDING[1:])}
-    drawn = {"draw": at // (top * 8) % draws} if by_draw else {}
-    return pd.DataFrame({"rule": np.asarray(rules, dtype=object)[at // (draws * top * 8)], **drawn, "meetings": at // 8 % top, **flags, "n": n[at]})
+    return pd.DataFrame({"rule": np.asarray(rules, dtype=object)[at // (top * 8) % len(rules)], **drawn, "meetings": at // 8 % top, **flags, "n": n})
+
+
+def _endings_by_draw(runs: pd.DataFrame, rules: list[str], top: int) -> pd.DataFrame:
+    """endings per draw: the draws numbered as they come (any ids, any dtype), the keys counted sparsely, so that
+    memory follows the endings that occur, not rules × draws × horizon."""
+    codes, ids = pd.factorize(runs["draw"], sort=True)
+    span = len(rules) * top * 8
+    parts = []
+    for a in range(0, len(runs), 2**20):
+        key = _ending_key(runs.iloc[a : a + 2**20], rules, top) + codes[a : a + 2**20].astype(np.int64) * span
+        parts.append(pd.Series(key).value_counts(sort=False))
+    counts = pd.concat(parts).groupby(level=0).sum().sort_index()
+    at, n = counts.index.to_numpy(np.int64), counts.to_numpy(np.int64)
+    return _from_key(at % span, rules, top, n, draw=np.asarray(ids)[at // span])
 
 
 def from_draws(results) -> bool:
     """Do the runs come from several draws (--uncertainty parameters or full)? Then every band is a range across draws."""
     if isinstance(results, ChartData):
         return results.draw_endings is not None
-    return "draw" in results.runs and results.runs["draw"].nunique() > 1
+    return runs_from_draws(results.runs)
 
 
 def survival_band(results, rule: str, km: Survival, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -63,7 +83,7 @@ def survival_band(results, rule: str, km: Survival, t: np.ndarray) -> tuple[np.n
 
     Its 95% Monte-Carlo band; where the runs come from several draws, the 95% range across draws, as
     summary.csv's intervals (analysis.uncertainty.across_draws): 2.5% of the draws' lower bounds to 97.5%
-    of their upper bounds, each draw's curve with its own Monte-Carlo band. A Monte-Carlo band of the
+    of their upper bounds (uncertainty.draw_range), each draw's curve with its own Monte-Carlo band. A Monte-Carlo band of the
     pooled replications would hide the spread the draws are there to show.
     """
     if not from_draws(results):
@@ -74,7 +94,7 @@ def survival_band(results, rule: str, km: Survival, t: np.ndarray) -> tuple[np.n
         k = kaplan_meier(g["meetings"].to_numpy(), g["censored"].to_numpy(), counts=g["n"].to_numpy())
         lows.append(_step(k.times, k.lower, t))
         highs.append(_step(k.times, k.upper, t))
-    return np.quantile(lows, 0.025, axis=0, method="inverted_cdf"), np.quantile(highs, 0.975, axis=0, method="inverted_cdf")
+    return draw_range(lows, highs, axis=0)
 
 
 def _step(times: np.ndarray, values: np.ndarray, t) -> np.ndarray:

@@ -81,7 +81,7 @@ class Lang:
         return format_decimal(round(float(x), digits), pattern, locale=self.code)
 
     def sig(self, x: float, digits: int = 2) -> str:
-        """`digits` significant digits (0.00225 is "0.0023", not "0"; 13.27 is "13"), as `num` formats them."""
+        """`digits` significant digits (0.00226 is "0.0023", not "0"; 13.27 is "13"), as `num` formats them."""
         x = float(x)
         if x == 0 or not math.isfinite(x):
             return self.num(x, 0)

@@ -26,8 +26,8 @@ from pptx.util import Inches, Pt
 
 from kpsim.analysis.blockers import blockers_by_bloc
 from kpsim.analysis.survival import kaplan_meier
-from kpsim.output.chart_data import survival_band
 from kpsim.atomic import claim, write_bytes, write_file
+from kpsim.output.chart_data import ChartData, from_draws, survival_band
 from kpsim.output.i18n import Lang, bloc_name, rule_labels, source_line, suffix
 from kpsim.output.style import (
     CENSORED,
@@ -161,6 +161,8 @@ def survival_panel(ax, results, brief) -> None:
     """Share still deadlocked by year, per rule; curves that lie on each other (within 1 point) are drawn once and
     labelled as a group ("6 rules: never adopted")."""
     lang, cal, styles = brief.lang, results.scenario.calendar, rule_styles(results.rules)
+    bands = ChartData.of(results)  # the endings (per draw too, for the bands) counted once, not once per rule
+    shade = 0.08 if from_draws(bands) else 0.15  # ranges across draws are wide and overlap: lighter, as on the chart
     kms = {r: kaplan_meier(g["meetings"].to_numpy(), g["censored"].to_numpy()) for r, g in results.runs.groupby("rule", sort=False)}
     grid = np.arange(cal.horizon + 1)
     groups: list[list[str]] = []
@@ -180,8 +182,8 @@ def survival_panel(ax, results, brief) -> None:
         ax.step(x, np.concatenate(([1.0], km.survival, [km.survival[-1]])), where="post", label=label, linewidth=3.5 if len(g) > 1 else 2, **st)
         if len(g) == 1:
             band = x <= km.times[-1] / cal.meetings_per_year
-            lo, hi = survival_band(results, g[0], km, meetings)
-            ax.fill_between(x[band], lo[band], hi[band], step="post", color=st["color"], alpha=0.15, linewidth=0)
+            lo, hi = survival_band(bands, g[0], km, meetings)
+            ax.fill_between(x[band], lo[band], hi[band], step="post", color=st["color"], alpha=shade, linewidth=0)
     ax.set_xlim(0, cal.horizon / cal.meetings_per_year)
     ax.set_ylim(-0.01, 1.02)
     percent_axis(ax)
@@ -193,6 +195,8 @@ def survival_panel(ax, results, brief) -> None:
 def outcome_panel(ax, results, brief) -> None:
     """Per rule, every run's outcome by the horizon: adopted, withdrawn or abandoned, still deadlocked (never counted as adopted)."""
     lang, cal, styles = brief.lang, results.scenario.calendar, rule_styles(results.rules)
+    bands = ChartData.of(results)  # the endings (per draw too, for the bands) counted once, not once per rule
+    shade = 0.08 if from_draws(bands) else 0.15  # ranges across draws are wide and overlap: lighter, as on the chart
     horizon = lang.years(cal.horizon / cal.meetings_per_year)
     off_label, open_label = lang._("withdrawn or abandoned"), lang._("still deadlocked after {horizon}", horizon=horizon)
     any_off = any(o.withdrawn + o.dropped > 0 for o in brief.outcomes.values())

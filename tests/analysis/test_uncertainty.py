@@ -101,3 +101,25 @@ def test_the_interval_label_says_what_was_drawn():
     assert interval_label("full", 50) == "full: 95% range over 50 draws of the parameters and codings, each with its Monte-Carlo error"
     assert "draws of the parameters (no coding is a range)" in interval_label("full", 50, codings=False)
     assert "draws of the codings (no posterior: parameters fixed)" in interval_label("full", 20, posterior=False)
+
+
+def test_under_full_the_share_that_walked_out_has_the_range_across_draws():
+    from kpsim.scenario.schema import Scenario
+
+    # patience drawn from 2..20 meetings, horizon 10, a text that never passes under chambers: in some draws the NGO
+    # always leaves, in others never. Pooled, it leaves in about half the replications with a narrow Wilson interval;
+    # across draws, anything from none to all, as summary.csv's intervals say
+    actors = [
+        {"id": "gov", "position": 1.0, "salience": 1.0},
+        {"id": "ind", "kind": "industry", "position": 1.0, "salience": 1.0},
+        {"id": "ngo", "kind": "civil_society", "position": 0.0, "salience": 1.0, "patience": [2, 20]},
+    ]
+    sc = Scenario.model_validate(
+        {"name": "exits", "actors": actors, "proposal": {"status_quo": 0.0, "position": 1.0}, "dynamics": {"noise": 0.0, "reluctance": 0.0, "lobbying": 0.0},
+         "calendar": {"horizon": 10}, "rules": [{"rule": "chambers"}], "replications": 200},
+        strict=False,
+    )
+    results = compare(sc, jobs=1, uncertainty="full", draws=20)
+    (row,) = results.tables()["exits.csv"].itertuples(index=False)
+    assert 0.2 < row.left < 0.8
+    assert row.left_lo == 0.0 and row.left_hi > 0.95

@@ -404,25 +404,3 @@ def test_the_anonymous_chair_answers_members_only():
     ]
     m = plenary(actors, dynamics={"amendment_step": 0.5, "reluctance": 0.1}, calendar={"start_year": 2000.0, "horizon": 3})
     assert [round(h.text[0], 6) for h in m.history] == [1.0, 0.95, 0.925]
-
-
-def test_under_full_the_share_that_walked_out_has_the_range_across_draws():
-    from kpsim.analysis.compare import compare
-
-    # patience drawn from 2..20 meetings, horizon 10, a text that never passes under chambers: in some draws the NGO
-    # always leaves, in others never. Pooled, it leaves in about half the replications with a narrow Wilson interval;
-    # across draws, anything from none to all, as summary.csv's intervals say
-    actors = [
-        {"id": "gov", "position": 1.0, "salience": 1.0},
-        {"id": "ind", "kind": "industry", "position": 1.0, "salience": 1.0},
-        {"id": "ngo", "kind": "civil_society", "position": 0.0, "salience": 1.0, "patience": [2, 20]},
-    ]
-    sc = Scenario.model_validate(
-        {"name": "exits", "actors": actors, "proposal": {"status_quo": 0.0, "position": 1.0}, "dynamics": QUIET,
-         "calendar": {"horizon": 10}, "rules": [{"rule": "chambers"}], "replications": 200},
-        strict=False,
-    )
-    results = compare(sc, jobs=1, uncertainty="full", draws=20)
-    (row,) = results.tables()["exits.csv"].itertuples(index=False)
-    assert 0.2 < row.left < 0.8
-    assert row.left_lo == 0.0 and row.left_hi > 0.95

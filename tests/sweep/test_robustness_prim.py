@@ -110,13 +110,22 @@ def test_noise_gives_no_reliable_box(uniform):
     assert len(boxes) == 1 and not boxes[0].reliable
 
 
-def test_a_dense_box_without_a_significant_restriction_is_said_unreliable_for_that_reason():
-    from kpsim.analysis.discovery import Box, Discovery, Limit, format_prim, table
+def test_a_dense_box_without_a_significant_restriction_is_said_unreliable_for_that_reason(tmp_path):
+    from kpsim.analysis.discovery import Box, Discovery, Limit, format_prim, prim_lines, table
+    from kpsim.output.i18n import language
 
-    def one(density, qp):
+    def frame(density, qp):
         box = Box(1, 1.0, density, 0.4, 31, False, [Limit("dynamics.noise", 0.1, 0.2, 0.0, 0.3, qp)], pd.DataFrame())
-        return format_prim(table([Discovery("consensus", 60, 0.1, 25, [box])], {"dynamics.noise": ("parameter", 0.1)}), 5)
+        return table([Discovery("consensus", 60, 0.1, 25, [box])], {"dynamics.noise": ("parameter", 0.1)})
 
-    assert "dense enough, but no restriction is significant (qp ≤ 0.05): not a reliable box" in one(0.81, 0.12)
-    assert "no box reaches 80% flips" not in one(0.81, 0.12)  # it does reach them (it said so before)
-    assert "no box reaches 80% flips; the densest" in one(0.6, 0.01)
+    assert "dense enough, but no restriction is significant (qp ≤ 0.05): not a reliable box" in format_prim(frame(0.81, 0.12), 5)
+    assert "no box reaches 80% flips" not in format_prim(frame(0.81, 0.12), 5)  # it does reach them (it said so before)
+    assert "no box reaches 80% flips; the densest" in format_prim(frame(0.6, 0.01), 5)
+    # the brief says the same (it blamed the density too), in both languages
+    frame(0.81, 0.12).to_csv(tmp_path / "prim.csv", index=False)
+    (en,) = prim_lines(tmp_path, rules=["consensus"], lang=language("en"))
+    assert "81% of the combinations flip it, but none of that region's limits stands out from chance" in en
+    (fr,) = prim_lines(tmp_path, rules=["consensus"], lang=language("fr"))
+    assert "ne se distingue du hasard" in fr
+    frame(0.6, 0.01).to_csv(tmp_path / "prim.csv", index=False)
+    assert "no region of them does so reliably (at best 60% of the combinations in it)" in prim_lines(tmp_path, rules=["consensus"])[0]
