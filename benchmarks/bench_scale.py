@@ -21,7 +21,7 @@ sensitive to the load than the wall time; each worker's as last sampled, so a li
 kpsim's own overheads: the same fixed work (the model alone, `kpsim.run.runner.run`
 on every rule, one process, no start-up or writing in the time; and, as a control,
 the numpy kernel of benchmarks/bench_core.py) is timed in CPU seconds alone and as two
-copies at once, alternately. A ratio above 1 (pair ÷ alone) is CPU time the copies
+copies at once (started together after their warm-up), alternately. A ratio above 1 (pair ÷ alone) is CPU time the copies
 lose to each other (shared caches and memory bandwidth, or a host's other tenants):
 it caps the speed-up of `--jobs 2` at 2 ÷ ratio whatever kpsim does.
 
@@ -161,7 +161,8 @@ def speedup(args) -> None:
     print(f"speed-up: median {statistics.median(ratios):.2f}×, range {min(ratios):.2f}–{max(ratios):.2f}× over {len(ratios)} pairs")
 
 
-# one copy of the fixed work, in a fresh process; prints its CPU seconds (argv: model|kernel, replications)
+# one copy of the fixed work, in a fresh process (argv: model|kernel, replications, scenario, benchmarks folder): warms
+# up, says "ready", waits for "go" on stdin (so that the copies of a pair start together), prints its CPU seconds
 WORK = """
 import sys, time
 if sys.argv[1] == "model":
@@ -169,15 +170,17 @@ if sys.argv[1] == "model":
     from kpsim.scenario.load import load_scenario
     sc = load_scenario(sys.argv[3])
     run(sc, replications=400, progress=False)  # warm: compiled kernels, caches
-    t = time.process_time()
-    run(sc, replications=int(sys.argv[2]), progress=False)
+    work = lambda: run(sc, replications=int(sys.argv[2]), progress=False)
 else:
     sys.path.insert(0, sys.argv[4])
     from bench_core import numpy_null_kernel
     numpy_null_kernel(2000)
-    t = time.process_time()
-    numpy_null_kernel(int(sys.argv[2]))
-print(time.process_time() - t)
+    work = lambda: numpy_null_kernel(int(sys.argv[2]))
+print("ready", flush=True)
+sys.stdin.readline()
+t = time.process_time()
+work()
+print(time.process_time() - t, flush=True)
 """
 
 
@@ -187,8 +190,13 @@ def contention(args) -> None:
 
     def copies(what: str, k: int) -> list[float]:
         reps = str(n if what == "model" else 5 * n)
-        procs = [subprocess.Popen([sys.executable, "-c", WORK, what, reps, SCENARIO, bench], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-                 for _ in range(k)]
+        procs = [subprocess.Popen([sys.executable, "-c", WORK, what, reps, SCENARIO, bench], cwd=ROOT, stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True) for _ in range(k)]
+        for p in procs:  # every copy imported and warmed up: they start the timed work together
+            assert p.stdout.readline().strip() == "ready"
+        for p in procs:
+            p.stdin.write("go\n")
+            p.stdin.flush()
         return [float(p.communicate()[0]) for p in procs]
 
     print(f"load average before: {os.getloadavg()[0]:.1f}; model: every rule of {SCENARIO}, {n:,} replications each, "
