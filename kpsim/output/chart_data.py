@@ -53,8 +53,9 @@ def _ending_key(part: pd.DataFrame, rules: list[str], top: int) -> np.ndarray:
 
 
 def _from_key(at: np.ndarray, rules: list[str], top: int, n: np.ndarray, **drawn) -> pd.DataFrame:
+    """The endings table from _ending_key's keys `at` (each below rules × top × 8) and their counts."""
     flags = {col: (at >> (2 - i) & 1).astype(bool) for i, col in enumerate(ENDING[1:])}
-    return pd.DataFrame({"rule": np.asarray(rules, dtype=object)[at // (top * 8) % len(rules)], **drawn, "meetings": at // 8 % top, **flags, "n": n})
+    return pd.DataFrame({"rule": np.asarray(rules, dtype=object)[at // (top * 8)], **drawn, "meetings": at // 8 % top, **flags, "n": n})
 
 
 def _endings_by_draw(runs: pd.DataFrame, rules: list[str], top: int) -> pd.DataFrame:
